@@ -1,0 +1,120 @@
+"""Model shapes: the `ModelConfig` record and the named presets.
+
+Ground-truth layer (imports nothing else of the project). A preset fixes every shape the
+reference transformer, the kernels and the whole-token projections need; weights for a preset are
+generated deterministically from a seed by `workbench.reference.weights`, so nothing is downloaded.
+Sources for each preset are given next to it (research/reference.md §1.1, research/kernels.md §1.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["ModelConfig", "PRESETS", "get_preset", "PROJECTIONS"]
+
+# The seven BitLinear projections of a decoder layer, in execution order.
+PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shapes and float constants of a BitNet b1.58 decoder-only model.
+
+    Every projection is ternary (one fp32 scale per tensor); embedding, norms and lm_head are fp32.
+    """
+
+    name: str
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    rope_theta: float = 500000.0
+    rms_norm_eps: float = 1e-5
+    max_position: int = 4096
+    tie_embeddings: bool = True
+    bos_token_id: int = 128000
+    eos_token_id: int = 128001
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        for key in ("vocab_size", "hidden_size", "intermediate_size", "num_layers", "num_heads",
+                    "num_kv_heads", "head_dim", "max_position"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"model {self.name!r}: {key} must be a positive integer, got {value!r}")
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(f"model {self.name!r}: num_heads {self.num_heads} is not a multiple of "
+                             f"num_kv_heads {self.num_kv_heads}")
+        if self.head_dim % 2:
+            raise ValueError(f"model {self.name!r}: head_dim {self.head_dim} must be even for RoPE")
+
+    @property
+    def q_size(self) -> int:
+        return self.num_heads * self.head_dim
+
+    @property
+    def kv_size(self) -> int:
+        return self.num_kv_heads * self.head_dim
+
+    def projection_shape(self, proj: str) -> tuple[int, int]:
+        """(out_features, in_features) of one projection: rows M, reduction length K."""
+        h, i = self.hidden_size, self.intermediate_size
+        shapes = {"q": (self.q_size, h), "k": (self.kv_size, h), "v": (self.kv_size, h),
+                  "o": (h, self.q_size), "gate": (i, h), "up": (i, h), "down": (h, i)}
+        if proj not in shapes:
+            raise ValueError(f"unknown projection {proj!r}; valid: {', '.join(PROJECTIONS)}")
+        return shapes[proj]
+
+    def projection_shapes(self) -> dict[str, tuple[int, int]]:
+        return {p: self.projection_shape(p) for p in PROJECTIONS}
+
+    def ternary_params(self) -> int:
+        """Number of ternary weights in all layers."""
+        return self.num_layers * sum(m * k for m, k in self.projection_shapes().values())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, ModelConfig] = {
+    cfg.name: cfg
+    for cfg in (
+        # Small enough for every test to run the whole model in well under a second.
+        ModelConfig("tiny", vocab_size=512, hidden_size=128, intermediate_size=384, num_layers=2,
+                    num_heads=4, num_kv_heads=2, head_dim=32, max_position=256,
+                    bos_token_id=1, eos_token_id=2, source="workbench test preset"),
+        # research/reference.md §1.1 (microsoft/BitNet gpu/model.py ModelArgs; HF config of the -bf16 repo).
+        ModelConfig("bitnet-b1.58-2B-4T", vocab_size=128256, hidden_size=2560, intermediate_size=6912,
+                    num_layers=30, num_heads=20, num_kv_heads=5, head_dim=128,
+                    source="microsoft/bitnet-b1.58-2B-4T config (research/reference.md §1.1)"),
+        # 1bitLLM/bitnet_b1_58-large: LLaMA-2 tokenizer, MHA, theta 10000 (kernels.md §1.3 shapes).
+        ModelConfig("bitnet-b1.58-large", vocab_size=32002, hidden_size=1536, intermediate_size=4096,
+                    num_layers=24, num_heads=16, num_kv_heads=16, head_dim=96, rope_theta=10000.0,
+                    max_position=2048, bos_token_id=1, eos_token_id=2,
+                    source="1bitLLM/bitnet_b1_58-large config (kernels.md §1.3 shapes 1536x4096)"),
+        ModelConfig("bitnet-b1.58-3B", vocab_size=32002, hidden_size=3200, intermediate_size=8640,
+                    num_layers=26, num_heads=32, num_kv_heads=32, head_dim=100, rope_theta=10000.0,
+                    max_position=2048, bos_token_id=1, eos_token_id=2,
+                    source="1bitLLM/bitnet_b1_58-3B config (kernels.md §1.3 shapes 3200x8640)"),
+        # HF1BitLLM/Llama3-8B-1.58-100B-tokens: Llama-3-8B shapes, untied lm_head.
+        ModelConfig("llama3-8B-1.58", vocab_size=128256, hidden_size=4096, intermediate_size=14336,
+                    num_layers=32, num_heads=32, num_kv_heads=8, head_dim=128, max_position=8192,
+                    tie_embeddings=False, source="HF1BitLLM/Llama3-8B-1.58-100B-tokens (Llama-3-8B shapes)"),
+        # bitnet.cpp's "100B" dummy model for throughput projections
+        # (microsoft/BitNet utils/generate-dummy-bitnet-model.py: hidden 8192, ffn 45568, 72 layers, 64 heads).
+        ModelConfig("bitnet-100B", vocab_size=128256, hidden_size=8192, intermediate_size=45568,
+                    num_layers=72, num_heads=64, num_kv_heads=64, head_dim=128,
+                    source="microsoft/BitNet utils/generate-dummy-bitnet-model.py '100B'"),
+    )
+}
+
+
+def get_preset(name: str) -> ModelConfig:
+    """Return the preset called `name`; an unknown name raises ValueError listing the valid ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None
