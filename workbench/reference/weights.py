@@ -11,7 +11,13 @@ full build.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -20,7 +26,12 @@ from workbench.quant import quantize_weights
 from workbench.reference.config import PROJECTIONS, ModelConfig
 
 __all__ = ["TernaryLinear", "LayerWeights", "ModelWeights", "random_linear", "random_layer",
-           "random_weights"]
+           "random_weights", "weights_cache_dir", "CACHE_FORMAT_VERSION", "CACHE_MIN_PARAMS"]
+
+# Bump when the generator or the on-disk layout changes: old cache entries are then ignored.
+CACHE_FORMAT_VERSION = 1
+# Presets with at least this many ternary weights are cached on disk by default.
+CACHE_MIN_PARAMS = 200_000_000
 
 
 @dataclass
@@ -122,22 +133,111 @@ def random_layer(config: ModelConfig, layer: int, *, seed: int = 0) -> LayerWeig
     )
 
 
-def random_weights(config: ModelConfig, *, seed: int = 0, progress=None) -> ModelWeights:
+def weights_cache_dir() -> Path:
+    """Root of the on-disk weight cache: $TERNARY_WORKBENCH_CACHE or ~/.cache/ternary-workbench."""
+    env = os.environ.get("TERNARY_WORKBENCH_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "ternary-workbench"
+
+
+def _cache_key(config: ModelConfig, seed: int) -> str:
+    shape = {k: v for k, v in config.to_dict().items() if k != "source"}
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{config.name}-{digest}-seed{seed}-v{CACHE_FORMAT_VERSION}"
+
+
+def _tensor_files(weights: ModelWeights) -> dict[str, np.ndarray]:
+    files = {"embed": weights.embed, "final_norm": weights.final_norm}
+    if weights.lm_head is not None:
+        files["lm_head"] = weights.lm_head
+    for li, lw in enumerate(weights.layers):
+        for name in _NORM_ID:
+            files[f"{li}.{name}"] = getattr(lw, name)
+        for proj, lin in lw.projections():
+            files[f"{li}.{proj}.codes"] = lin.codes
+            files[f"{li}.{proj}.gamma"] = np.asarray([lin.gamma], dtype=np.float32)
+    return files
+
+
+def _save_cache(weights: ModelWeights, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, arr in _tensor_files(weights).items():
+        np.save(tmp / f"{name}.npy", arr)
+    (tmp / "complete").write_text("ok\n")
+    try:
+        tmp.rename(path)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_cache(config: ModelConfig, path: Path, seed: int) -> ModelWeights:
+    def load(name: str) -> np.ndarray:
+        return np.load(path / f"{name}.npy", mmap_mode="r")
+
+    layers = []
+    for li in range(config.num_layers):
+        lin = {p: TernaryLinear(load(f"{li}.{p}.codes"), load(f"{li}.{p}.gamma")[0]) for p in PROJECTIONS}
+        norms = {n: np.asarray(load(f"{li}.{n}")) for n in _NORM_ID}
+        layers.append(LayerWeights(**norms, **lin))
+    lm_head = load("lm_head") if not config.tie_embeddings else None
+    return ModelWeights(config=config, embed=load("embed"), layers=layers,
+                        final_norm=np.asarray(load("final_norm")), lm_head=lm_head,
+                        meta={"seed": seed, "source": "random", "cache": str(path)})
+
+
+def random_weights(config: ModelConfig, *, seed: int = 0, progress=None, cache: bool | None = None,
+                   workers: int | None = None) -> ModelWeights:
     """Deterministic random weights for every tensor of `config`.
 
-    `progress`, if given, is called as ``progress(layer_index)`` after each layer is built.
+    Parameters
+    ----------
+    progress : callable, optional; called as ``progress(layer_index)`` as each layer is ready
+        (in order; all at once when loaded from the disk cache).
+    cache : bool, optional; keep the weights on disk under `weights_cache_dir()` with a key naming
+        the preset, a hash of its shapes, the seed and `CACHE_FORMAT_VERSION`, and memory-map them on
+        later calls. Default: only for models with at least `CACHE_MIN_PARAMS` ternary weights.
+    workers : int, optional; threads generating layers in parallel (default: CPU count). The
+        result does not depend on it: every tensor has its own seed.
     """
-    top = _rng(seed, 1_000_000)
-    embed = (0.02 * np.float32(np.sqrt(config.hidden_size) / 8.0)
-             * top.standard_normal((config.vocab_size, config.hidden_size), dtype=np.float32))
+    if cache is None:
+        cache = config.ternary_params() >= CACHE_MIN_PARAMS
+    if cache:
+        path = weights_cache_dir() / "weights" / _cache_key(config, seed)
+        if (path / "complete").is_file():
+            weights = _load_cache(config, path, seed)
+            if progress is not None:
+                for layer in range(config.num_layers):
+                    progress(layer)
+            return weights
+    weights = _generate(config, seed=seed, progress=progress, workers=workers or os.cpu_count() or 1)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _save_cache(weights, path)
+        weights.meta["cache"] = str(path)
+    return weights
+
+
+def _generate(config: ModelConfig, *, seed: int, progress, workers: int) -> ModelWeights:
+    def top_tensors() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        top = _rng(seed, 1_000_000)
+        embed = top.standard_normal((config.vocab_size, config.hidden_size), dtype=np.float32)
+        embed *= np.float32(0.02 * np.sqrt(config.hidden_size) / 8.0)
+        final_norm = (1.0 + 0.1 * top.standard_normal(config.hidden_size, dtype=np.float32)).astype(np.float32)
+        lm_head = None
+        if not config.tie_embeddings:
+            lm_head = top.standard_normal((config.vocab_size, config.hidden_size), dtype=np.float32)
+            lm_head *= np.float32(0.02)
+        return embed, final_norm, lm_head
+
     layers = []
-    for layer in range(config.num_layers):
-        layers.append(random_layer(config, layer, seed=seed))
-        if progress is not None:
-            progress(layer)
-    final_norm = (1.0 + 0.1 * top.standard_normal(config.hidden_size, dtype=np.float32)).astype(np.float32)
-    lm_head = None
-    if not config.tie_embeddings:
-        lm_head = (0.02 * top.standard_normal((config.vocab_size, config.hidden_size), dtype=np.float32))
-    return ModelWeights(config=config, embed=embed.astype(np.float32), layers=layers,
-                        final_norm=final_norm, lm_head=lm_head, meta={"seed": seed, "source": "random"})
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy's generators release the GIL
+        top_job = pool.submit(top_tensors)
+        for layer, built in enumerate(pool.map(lambda i: random_layer(config, i, seed=seed),
+                                               range(config.num_layers))):
+            layers.append(built)
+            if progress is not None:
+                progress(layer)
+        embed, final_norm, lm_head = top_job.result()
+    return ModelWeights(config=config, embed=embed, layers=layers, final_norm=final_norm,
+                        lm_head=lm_head, meta={"seed": seed, "source": "random"})
