@@ -185,7 +185,7 @@ def _attention_kernel(q, k_cache, v_cache, start, heads, kv_heads, head_dim, sca
         n_keys = start + t + 1  # causal: keys 0..start+t
         qv = q[t, h * head_dim:(h + 1) * head_dim]
         scores = np.empty(n_keys, dtype=np.float32)
-        best = -np.inf
+        best = np.float32(-np.inf)
         for j in range(n_keys):
             sc = _dot_f32(qv, k_cache[j, g], head_dim) * scaling
             scores[j] = sc
