@@ -1,0 +1,38 @@
+"""`workbench run` (workbench/commands/run.py): output line, options and one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.cli import main
+from workbench.reference import generate, get_preset, random_weights
+
+
+def test_run_tiny_prints_the_generated_ids(capsys):
+    assert main(["run", "--model", "tiny", "--prompt-ids", "1,2,3", "--max-new-tokens", "8"]) == 0
+    out, err = capsys.readouterr()
+    expect = generate(random_weights(get_preset("tiny"), seed=0), [1, 2, 3], max_new_tokens=8)
+    assert out == ",".join(map(str, expect)) + "\n"
+    assert "tiny" in err and "tok/s" in err
+
+
+def test_run_seed_and_convention_options(capsys):
+    assert main(["run", "--prompt-ids", "5", "--max-new-tokens", "4", "--seed", "7",
+                 "--convention", "bitnet_cpp"]) == 0
+    out, _ = capsys.readouterr()
+    w = random_weights(get_preset("tiny"), seed=7)
+    assert out.strip() == ",".join(map(str, generate(w, [5], max_new_tokens=4, convention="bitnet_cpp")))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--model-file", "/dev/null"], "--model-file /dev/null"),
+    (["run", "--model", "nope"], "unknown model preset 'nope'; valid: tiny, bitnet-b1.58-2B-4T"),
+    (["run", "--prompt-ids", "1,x"], "--prompt-ids: 'x' is not an integer"),
+    (["run", "--prompt-ids", "9999"], "token id 9999 is outside the vocabulary"),
+    (["run", "--max-new-tokens", "-1"], "--max-new-tokens must be >= 0"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    _, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
