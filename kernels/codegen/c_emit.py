@@ -15,7 +15,7 @@ import re
 from isa_models.core.isa import InstrDef
 from isa_models.core.program import Imm, Instr, Loop, Mem, Program, VReg
 
-__all__ = ["emit_c", "emit_asm", "render_c", "function_name", "c_identifier", "program_requirements",
+__all__ = ["emit_c", "emit_asm", "render_c", "render_asm", "function_name", "c_identifier", "program_requirements",
            "innermost_loops"]
 
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
@@ -40,6 +40,24 @@ def render_c(d: InstrDef, outs, ins) -> str:
         return d.c.format(**fields)
     except (KeyError, IndexError) as exc:
         raise ValueError(f"codegen: C template of {d.name!r} names operand {exc} it does not have") from None
+
+
+def render_asm(d: InstrDef, outs, ins) -> str:
+    """Fill `d`'s AT&T template. Registers are given as numbers (ymm/xmm chosen by operand
+    width, gpr as the 64-bit name), memory operands as address strings, immediates as ints."""
+    gprs = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", *(f"r{k}" for k in range(8, 16)))
+
+    def one(spec, x):
+        if spec.is_imm:
+            return f"${int(x)}"
+        if spec.is_mem:
+            return str(x)
+        if spec.kind == "gpr":
+            return f"%{gprs[x]}"
+        return f"%{'xmm' if spec.width == 16 else 'ymm'}{int(x)}"
+    fields = {f"o{k}": one(s, x) for k, (s, x) in enumerate(zip(d.outs, outs))}
+    fields.update({f"i{k}": one(s, x) for k, (s, x) in enumerate(zip(d.ins, ins))})
+    return d.asm.format(**fields)
 
 
 def program_requirements(program: Program) -> tuple[str, ...]:

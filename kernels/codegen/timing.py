@@ -1,0 +1,104 @@
+"""rdtsc timing support: fenced tick reads in C and the TSC -> core-cycle calibration.
+
+Codegen layer (`kernels.codegen`). `native.NativeKernel.time` brackets each kernel call with
+``lfence; rdtsc; lfence`` ... ``rdtscp; lfence`` (`C_TIMING` below) and converts ticks to core
+cycles with `calibrate`: a dependent chain of ``vpaddb`` (1-cycle latency on every AVX2 core,
+research/isa.md §1.2) timed the same way gives core cycles per TSC tick. On this project's Zen 4
+VM the TSC ticked ~0.707 times per core cycle (isa.md §0). No perf counters are needed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["C_TIMING", "Calibration", "calibrate", "TimingResult"]
+
+#: Fenced TSC reads shared by the calibration and kernel timing wrappers.
+C_TIMING = """\
+#include <x86intrin.h>
+static inline uint64_t wb_tsc_begin(void) { _mm_lfence(); uint64_t t = __rdtsc(); _mm_lfence(); return t; }
+static inline uint64_t wb_tsc_end(void) { unsigned aux; uint64_t t = __rdtscp(&aux); _mm_lfence(); return t; }
+"""
+
+_CALIBRATION_C = """\
+#include <stdint.h>
+""" + C_TIMING + """
+/* 16 dependent vpaddb per iteration: 16 core cycles (vpaddb latency 1); loop control overlaps. */
+uint64_t wb_vpaddb_chain(long iterations) {
+    uint64_t t0 = wb_tsc_begin();
+    __asm__ volatile(
+        "vpxor %%xmm0, %%xmm0, %%xmm0\\n\\t"
+        "vpcmpeqb %%ymm1, %%ymm1, %%ymm1\\n\\t"
+        "mov %0, %%rcx\\n\\t"
+        "1:\\n\\t"
+        ".rept 16\\n\\t"
+        "vpaddb %%ymm1, %%ymm0, %%ymm0\\n\\t"
+        ".endr\\n\\t"
+        "dec %%rcx\\n\\t"
+        "jnz 1b\\n\\t"
+        : : "r"(iterations) : "rcx", "xmm0", "xmm1", "cc");
+    uint64_t t1 = wb_tsc_end();
+    return t1 - t0;
+}
+uint64_t wb_empty_region(void) { uint64_t t0 = wb_tsc_begin(); uint64_t t1 = wb_tsc_end(); return t1 - t0; }
+"""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """TSC ticks per core cycle (median over repeats), its spread, and the region overhead.
+
+    tsc_per_cycle : median of ticks / (16 * iterations) over the repeats.
+    spread : (max - min) / median of the repeat ratios.
+    overhead_ticks : median ticks of an empty fenced region (subtracted from kernel timings).
+    """
+
+    tsc_per_cycle: float
+    spread: float
+    overhead_ticks: float
+    repeats: int
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """A kernel timing: median core cycles per call with how it was obtained."""
+
+    cycles: float                 # median core cycles per call (overhead removed)
+    ticks: float                  # median TSC ticks per call (raw, overhead included)
+    overhead_ticks: float
+    tsc_per_cycle: float
+    repeats: int
+    machine: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        m = self.machine
+        return (f"{self.cycles:.1f} core cycles (median of {self.repeats}; {self.ticks:.0f} TSC ticks, "
+                f"{self.tsc_per_cycle:.3f} ticks/cycle) on {m.get('model_name')} "
+                f"(family {m.get('family')}, model {m.get('model')})")
+
+
+@functools.lru_cache(maxsize=None)
+def _calibration_library():
+    from kernels.codegen.build import compile_shared
+    lib = ctypes.CDLL(str(compile_shared(_CALIBRATION_C, flags=("-O2", "-mavx2"))))
+    lib.wb_vpaddb_chain.argtypes = [ctypes.c_long]
+    lib.wb_vpaddb_chain.restype = ctypes.c_uint64
+    lib.wb_empty_region.restype = ctypes.c_uint64
+    return lib
+
+
+@functools.lru_cache(maxsize=None)
+def calibrate(*, repeats: int = 9, iterations: int = 100_000) -> Calibration:
+    """Measure TSC ticks per core cycle with a dependent vpaddb chain (cached per process)."""
+    if repeats < 1 or iterations < 1:
+        raise ValueError(f"calibrate: repeats {repeats} and iterations {iterations} must be positive")
+    lib = _calibration_library()
+    lib.wb_vpaddb_chain(iterations)                                     # warm up the clock
+    ratios = np.array([lib.wb_vpaddb_chain(iterations) / (16.0 * iterations) for _ in range(repeats)])
+    overhead = float(np.median([lib.wb_empty_region() for _ in range(101)]))
+    median = float(np.median(ratios))
+    return Calibration(median, float((ratios.max() - ratios.min()) / median), overhead, repeats)
