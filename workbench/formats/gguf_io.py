@@ -1,0 +1,306 @@
+"""GGUF model files: save and load `ModelWeights` through gguf-py's GGUFWriter / GGUFReader.
+
+Ground-truth layer. Metadata uses llama.cpp's `bitnet` architecture keys (plus
+`bitnet.hidden_activation = "relu2"`, which upstream llama.cpp reads; without it it falls back to
+SiLU, research/reference.md §3.3-§3.4); tensor names are llama.cpp's (`blk.N.attn_q.weight`, ...).
+Embedding and norms are F32; projections are TQ1_0 / TQ2_0 (upstream ggml types 34/35) or I2_S.
+I2_S is not an upstream type, and the BitNet fork's ids (I2_S = 36, ...) collide with upstream
+ids (39 = MXFP4; research/kernels.md §1.6), so it is stored in a namespace of our own (see
+`WORKBENCH_GGML_TYPES`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from workbench.formats import tq
+from workbench.formats.i2s import I2S_X86
+from workbench.reference.config import PROJECTIONS, ModelConfig
+from workbench.reference.weights import LayerWeights, ModelWeights, TernaryLinear
+
+__all__ = ["save_gguf", "load_gguf", "WEIGHT_TYPES", "WORKBENCH_GGML_TYPES", "tensor_names"]
+
+WEIGHT_TYPES = ("tq2_0", "tq1_0", "i2_s")
+
+# Our own tensor-type namespace. A tensor of such a type is written as a 1-D GGML I8 tensor of its
+# raw bytes (so any GGUF reader can parse the file) and described by two metadata keys:
+#   workbench.tensor.<name>.type  = uint32 id below   ("WB" << 16 | the BitNet fork's id)
+#   workbench.tensor.<name>.shape = [M, K]             (numpy order: rows, reduction)
+# The id space 0x5742xxxx is ours; nothing in ggml uses it.
+WORKBENCH_GGML_TYPES = {"i2_s_x86": 0x5742_0024}
+
+_ARCH = "bitnet"
+# llama.cpp tensor-name suffix of each projection, and its norm tensors.
+_PROJ_NAMES = {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output",
+               "gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down"}
+_NORM_NAMES = {"input_norm": "attn_norm", "attn_sub_norm": "attn_sub_norm",
+               "post_attn_norm": "ffn_norm", "ffn_sub_norm": "ffn_sub_norm"}
+
+
+def tensor_names(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every weight tensor name of a BitNet GGUF and its logical numpy shape."""
+    h, v = config.hidden_size, config.vocab_size
+    names = {"token_embd.weight": (v, h), "output_norm.weight": (h,)}
+    if not config.tie_embeddings:
+        names["output.weight"] = (v, h)
+    for i in range(config.num_layers):
+        for key, n in _NORM_NAMES.items():
+            names[f"blk.{i}.{n}.weight"] = (config.intermediate_size if key == "ffn_sub_norm" else h,)
+        for p in PROJECTIONS:
+            names[f"blk.{i}.{_PROJ_NAMES[p]}.weight"] = config.projection_shape(p)
+    return names
+
+
+def _write_metadata(w, config: ModelConfig, weight_type: str) -> None:
+    w.add_name(config.name)
+    w.add_vocab_size(config.vocab_size)
+    w.add_context_length(config.max_position)
+    w.add_embedding_length(config.hidden_size)
+    w.add_block_count(config.num_layers)
+    w.add_feed_forward_length(config.intermediate_size)
+    w.add_head_count(config.num_heads)
+    w.add_head_count_kv(config.num_kv_heads)
+    w.add_key_length(config.head_dim)
+    w.add_value_length(config.head_dim)
+    w.add_rope_dimension_count(config.head_dim)
+    w.add_rope_freq_base(config.rope_theta)
+    w.add_layer_norm_rms_eps(config.rms_norm_eps)
+    w.add_bos_token_id(config.bos_token_id)
+    w.add_eos_token_id(config.eos_token_id)
+    w.add_string(f"{_ARCH}.hidden_activation", "relu2")
+    # exact config (floats as Python doubles) for a lossless round trip
+    w.add_string("workbench.config", json.dumps(config.to_dict()))
+    w.add_string("workbench.weight_type", weight_type)
+
+
+def _add_ternary(w, name: str, lin: TernaryLinear, weight_type: str) -> None:
+    import gguf
+
+    m, k = lin.shape
+    base = name[:-len(".weight")]
+    if weight_type == "i2_s":
+        data = I2S_X86.pack(lin.codes, gamma=lin.gamma)
+        w.add_tensor(name, data.view(np.int8))
+        w.add_uint32(f"workbench.tensor.{name}.type", WORKBENCH_GGML_TYPES["i2_s_x86"])
+        w.add_array(f"workbench.tensor.{name}.shape", [m, k])
+        return
+    if k % tq.QK_K:
+        raise ValueError(f"save_gguf: tensor {name} has K={k}, not a multiple of 256 as "
+                         f"{weight_type.upper()} needs; use weight_type='i2_s'")
+    data = tq.pack(lin.codes, gamma=lin.gamma, kind=weight_type).reshape(m, -1)
+    qtype = gguf.GGMLQuantizationType.TQ1_0 if weight_type == "tq1_0" else gguf.GGMLQuantizationType.TQ2_0
+    w.add_tensor(name, data, raw_dtype=qtype)
+    # The blocks keep only fp16(gamma): the exact fp32 gamma goes in its own [1] tensor. It is not
+    # called `.scale`: llama.cpp multiplies by `<name>.scale` after the matmul, on top of the
+    # blocks' d, which would apply gamma twice.
+    w.add_tensor(f"{base}.gamma", np.array([lin.gamma], dtype=np.float32))
+
+
+def save_gguf(weights: ModelWeights, path, *, weight_type: str = "tq2_0") -> Path:
+    """Write `weights` as a BitNet GGUF file.
+
+    Parameters
+    ----------
+    weights : ModelWeights
+    path : str or Path
+    weight_type : {"tq2_0", "tq1_0", "i2_s"}
+        Projection storage. TQ types need every K to be a multiple of 256; I2_S (x86 layout,
+        128-weight blocks, exact fp32 gamma in its tail) needs K % 128 == 0.
+
+    Returns
+    -------
+    Path of the written file.
+    """
+    import gguf
+
+    if weight_type not in WEIGHT_TYPES:
+        raise ValueError(f"save_gguf: unknown weight_type {weight_type!r}; valid: {', '.join(WEIGHT_TYPES)}")
+    path = Path(path)
+    config = weights.config
+    w = gguf.GGUFWriter(os.fspath(path), _ARCH)
+    _write_metadata(w, config, weight_type)
+    w.add_tensor("token_embd.weight", np.ascontiguousarray(weights.embed, dtype=np.float32))
+    w.add_tensor("output_norm.weight", np.ascontiguousarray(weights.final_norm, dtype=np.float32))
+    if weights.lm_head is not None:
+        w.add_tensor("output.weight", np.ascontiguousarray(weights.lm_head, dtype=np.float32))
+    for i, layer in enumerate(weights.layers):
+        for key, n in _NORM_NAMES.items():
+            w.add_tensor(f"blk.{i}.{n}.weight", np.ascontiguousarray(getattr(layer, key), np.float32))
+        for p, lin in layer.projections():
+            _add_ternary(w, f"blk.{i}.{_PROJ_NAMES[p]}.weight", lin, weight_type)
+    try:
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+    finally:
+        w.close()
+    return path
+
+
+def _field_value(reader, key: str):
+    field = reader.get_field(key)
+    if field is None:
+        return None
+    value = field.contents()
+    return value
+
+
+class _GGUFFile:
+    """A parsed GGUF file with error messages that name the file."""
+
+    def __init__(self, path: Path):
+        import gguf
+
+        self.path = path
+        try:
+            self.reader = gguf.GGUFReader(os.fspath(path))
+        except OSError:
+            raise
+        except Exception as exc:  # gguf-py raises ValueError, IndexError, struct/np errors
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(f"{path}: not a readable GGUF file ({msg})") from None
+        self.tensors = {t.name: t for t in self.reader.tensors}
+
+    def error(self, problem: str) -> ValueError:
+        return ValueError(f"{self.path}: {problem}")
+
+    def value(self, key: str, *, required: bool = True):
+        try:
+            v = _field_value(self.reader, key)
+        except Exception as exc:
+            raise self.error(f"metadata key {key!r} is unreadable ({exc})") from None
+        if v is None and required:
+            raise self.error(f"missing metadata key {key!r}")
+        return v
+
+    def tensor(self, name: str):
+        if name not in self.tensors:
+            raise self.error(f"missing tensor {name!r}")
+        return self.tensors[name]
+
+    def float_tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        import gguf
+
+        t = self.tensor(name)
+        if t.tensor_type != gguf.GGMLQuantizationType.F32:
+            raise self.error(f"tensor {name!r} has type {t.tensor_type.name}, expected F32")
+        ne = tuple(int(x) for x in t.shape[::-1])
+        if ne != shape:
+            raise self.error(f"tensor {name!r} has shape {list(ne)}, expected {list(shape)}")
+        return np.array(t.data, dtype=np.float32).reshape(shape)
+
+    def ternary(self, name: str, shape: tuple[int, int]) -> tuple[TernaryLinear, str]:
+        import gguf
+
+        t = self.tensor(name)
+        m, k = shape
+        raw = np.array(t.data).reshape(-1).view(np.uint8)
+        wb_type = self.value(f"workbench.tensor.{name}.type", required=False)
+        if wb_type is not None:
+            if int(wb_type) != WORKBENCH_GGML_TYPES["i2_s_x86"]:
+                raise self.error(f"tensor {name!r} has unknown workbench type id {int(wb_type):#x}")
+            wb_shape = tuple(int(x) for x in self.value(f"workbench.tensor.{name}.shape"))
+            if wb_shape != shape:
+                raise self.error(f"tensor {name!r} has shape {list(wb_shape)}, expected {list(shape)}")
+            try:
+                codes, gamma = I2S_X86.unpack(raw, m, k)
+            except ValueError as exc:
+                raise self.error(f"tensor {name!r}: {exc}") from None
+            return TernaryLinear(codes, gamma), "i2_s"
+        kinds = {gguf.GGMLQuantizationType.TQ1_0: "tq1_0", gguf.GGMLQuantizationType.TQ2_0: "tq2_0"}
+        if t.tensor_type not in kinds:
+            raise self.error(f"tensor {name!r} has type {t.tensor_type.name}, expected TQ1_0, TQ2_0 "
+                             "or workbench I2_S")
+        ne = tuple(int(x) for x in t.shape[::-1])
+        if ne != shape:
+            raise self.error(f"tensor {name!r} has shape {list(ne)}, expected {list(shape)}")
+        kind = kinds[t.tensor_type]
+        try:
+            codes, d = tq.unpack(raw, m, k, kind=kind)
+        except ValueError as exc:
+            raise self.error(f"tensor {name!r}: {exc}") from None
+        return TernaryLinear(codes, self._tq_gamma(name, codes, d)), kind
+
+    def _tq_gamma(self, name: str, codes: np.ndarray, d: np.ndarray) -> np.float32:
+        base = name[:-len(".weight")]
+        used = d[(codes.reshape(d.shape[0], d.shape[1], -1) != 0).any(axis=2)]
+        if f"{base}.gamma" in self.tensors:
+            gamma = np.float32(self.float_tensor(f"{base}.gamma", (1,))[0])
+            if used.size and not (used == np.float32(np.float16(gamma))).all():
+                raise self.error(f"tensor {name!r}: block scales disagree with {base}.gamma={gamma}")
+            return gamma
+        # A foreign file (e.g. llama.cpp's converter): every block holds fp16(gamma).
+        if used.size and not (used == used[0]).all():
+            raise self.error(f"tensor {name!r}: block scales differ ({used.min()}..{used.max()}); "
+                             "not one per-tensor scale")
+        gamma = np.float32(used[0]) if used.size else np.float32(0)
+        if f"{base}.scale" in self.tensors:   # llama.cpp's optional post-matmul scale
+            gamma = np.float32(gamma * self.float_tensor(f"{base}.scale", (1,))[0])
+        return gamma
+
+
+def _config_from(f: _GGUFFile) -> ModelConfig:
+    arch = f.value("general.architecture")
+    if arch != _ARCH:
+        raise f.error(f"architecture is {arch!r}, expected {_ARCH!r}")
+    stored = f.value("workbench.config", required=False)
+    if stored is not None:
+        try:
+            return ModelConfig(**json.loads(stored))
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise f.error(f"metadata workbench.config is malformed ({exc})") from None
+    a = _ARCH
+    hidden = int(f.value(f"{a}.embedding_length"))
+    heads = int(f.value(f"{a}.attention.head_count"))
+    emb = f.tensor("token_embd.weight")
+    return ModelConfig(
+        name=str(f.value("general.name", required=False) or f.path.stem),
+        vocab_size=int(f.value(f"{a}.vocab_size", required=False) or emb.shape[1]),
+        hidden_size=hidden,
+        intermediate_size=int(f.value(f"{a}.feed_forward_length")),
+        num_layers=int(f.value(f"{a}.block_count")),
+        num_heads=heads,
+        num_kv_heads=int(f.value(f"{a}.attention.head_count_kv")),
+        head_dim=int(f.value(f"{a}.attention.key_length", required=False) or hidden // heads),
+        rope_theta=float(f.value(f"{a}.rope.freq_base", required=False) or 500000.0),
+        rms_norm_eps=float(f.value(f"{a}.attention.layer_norm_rms_epsilon", required=False) or 1e-5),
+        max_position=int(f.value(f"{a}.context_length", required=False) or 4096),
+        tie_embeddings="output.weight" not in f.tensors,
+        bos_token_id=int(f.value("tokenizer.ggml.bos_token_id", required=False) or 128000),
+        eos_token_id=int(f.value("tokenizer.ggml.eos_token_id", required=False) or 128001),
+        source=f"GGUF {f.path.name}",
+    )
+
+
+def load_gguf(path) -> ModelWeights:
+    """Read a BitNet GGUF (as written by `save_gguf`, or by llama.cpp's converter with TQ1_0 /
+    TQ2_0 projections) into `ModelWeights`.
+
+    gamma: exact from `<name>.gamma` (our files) or the I2_S tail; otherwise the common fp16 block
+    scale (times `<name>.scale` if present). Problems raise ValueError "<path>: <problem>".
+    ``meta`` records the file, its format and each projection's weight type.
+    """
+    path = Path(path)
+    f = _GGUFFile(path)
+    config = _config_from(f)
+    shapes = tensor_names(config)
+    embed = f.float_tensor("token_embd.weight", shapes["token_embd.weight"])
+    final_norm = f.float_tensor("output_norm.weight", shapes["output_norm.weight"])
+    lm_head = None if config.tie_embeddings else f.float_tensor("output.weight", shapes["output.weight"])
+    layers, kinds = [], set()
+    for i in range(config.num_layers):
+        norms = {key: f.float_tensor(f"blk.{i}.{n}.weight", shapes[f"blk.{i}.{n}.weight"])
+                 for key, n in _NORM_NAMES.items()}
+        lins = {}
+        for p in PROJECTIONS:
+            name = f"blk.{i}.{_PROJ_NAMES[p]}.weight"
+            lins[p], kind = f.ternary(name, shapes[name])
+            kinds.add(kind)
+        layers.append(LayerWeights(**norms, **lins))
+    meta = {"source": "gguf", "path": str(path), "weight_types": sorted(kinds)}
+    return ModelWeights(config=config, embed=embed, layers=layers, final_norm=final_norm,
+                        lm_head=lm_head, meta=meta)
