@@ -1,7 +1,8 @@
 """Every AVX2 instruction form against this CPU: semantics vs native execution, byte for byte.
 
-One C file exercises every `InstrDef` of `isa_models.avx2.ISA` through its own ``c`` template
-(so the templates are checked too) over arrays of operand slots; it is compiled once per session
+One C file exercises every `InstrDef` of `isa_models.avx2.ISA` through its own ``c`` template,
+and a second one through its AT&T ``asm`` template as inline asm (so both templates are checked,
+operand order included) over arrays of operand slots; it is compiled once per session
 (VNNI forms in a second file with -mavx512vl -mavx512vnni). Each form gets >= 1024 random cases
 plus edge cases (0x00/0x01/0x7f/0x80/0x81/0xfe/0xff fills and mixes at byte, word and dword
 granularity, saturation boundaries of vpmaddubsw, shift counts 0..255 and huge xmm counts, every
@@ -60,24 +61,30 @@ def _operand_exprs(d):
     return outs, ins
 
 
-def _c_test_function(d) -> str:
+def _c_statement(d, imm_value: int) -> str:
+    """The instruction through its C template, on the test function's variables."""
     outs, ins = _operand_exprs(d)
+    return render_c(d, outs, [imm_value if x is None else x for x in ins])
+
+
+def _test_function(d, prefix: str, statement) -> str:
+    """C function ``<prefix>_<name>(in, out, imms, n)`` running `d` over n cases of operand slots."""
     n_in = max(1, len(d.ins))
-    lines = [f"void t_{d.name}(const uint8_t *in, uint8_t *out, const int32_t *imms, long n) {{",
+    lines = [f"void {prefix}_{d.name}(const uint8_t *in, uint8_t *out, const int32_t *imms, long n) {{",
              "  for (long k = 0; k < n; k++) {",
              f"    const uint8_t *p = in + k * {SLOT * n_in}L; uint8_t *q = out + k * {SLOT}L;",
              "    __m256i o0 = _mm256_setzero_si256(); int64_t g0 = 0; (void)p; (void)q; (void)g0;"]
     for j, s in enumerate(d.ins):
         if not (s.is_imm or s.is_mem):
             lines.append(f"    __m256i a{j} = WB_LOAD256(p + {SLOT * j});")
+    for j in d.tied:
+        lines.append(f"    o0 = a{j};")
     imms = _imm_values(d)
     if len(imms) == 1:
-        lines.append("    " + render_c(d, outs, [0 if x is None else x for x in ins]))
+        lines.append("    " + statement(d, 0))
     else:
         lines.append("    switch (imms[k]) {")
-        for v in imms:
-            lines.append(f"    case {v}: " + render_c(d, outs, [v if x is None else x for x in ins])
-                         + " break;")
+        lines += [f"    case {v}: {statement(d, v)} break;" for v in imms]
         lines.append("    }")
     spec = d.outs[0]
     if spec.kind == "gpr":
@@ -88,27 +95,62 @@ def _c_test_function(d) -> str:
     return "\n".join(lines)
 
 
-def _library(defs, required):
+def _asm_statement(d, imm_value: int) -> str:
+    """Inline asm running `d`'s AT&T template on C variables (gcc operand modifiers pick ymm/xmm)."""
+    outs, ins, fo, fi = [], [], [], []
+    tied = set(d.tied)
+    for k, spec in enumerate(d.outs):
+        if spec.is_mem:
+            outs.append(f'[o{k}] "=m"(*(uint8_t (*)[{spec.width}])q)')
+            fo.append(f"%[o{k}]")
+        elif spec.kind == "gpr":
+            outs.append(f'[o{k}] "=r"(g0)')
+            fo.append(f"%q[o{k}]")
+        else:
+            outs.append(f'[o{k}] "{"+" if tied else "="}x"(o0)')
+            fo.append(f"%{'x' if spec.width == 16 else 't'}[o{k}]")
+    for j, spec in enumerate(d.ins):
+        if j in tied:
+            fi.append(None)
+        elif spec.is_imm:
+            ins.append(f'[i{j}] "i"({imm_value})')
+            fi.append(f"%[i{j}]")
+        elif spec.is_mem:
+            ins.append(f'[i{j}] "m"(*(const uint8_t (*)[{spec.width}])(p + {SLOT * j}))')
+            fi.append(f"%[i{j}]")
+        else:
+            ins.append(f'[i{j}] "x"(a{j})')
+            fi.append(f"%{'x' if spec.width == 16 else 't'}[i{j}]")
+    fields = {f"o{k}": v for k, v in enumerate(fo)}
+    fields.update({f"i{j}": v for j, v in enumerate(fi) if v is not None})
+    text = d.asm.format(**fields)
+    return f'__asm__("{text}" : {", ".join(outs)} : {", ".join(ins)});'
+
+
+def _library(defs, required, *, asm: bool = False):
     from isa_models.avx2 import C_PRELUDE
-    source = C_PRELUDE + "\n" + "\n\n".join(_c_test_function(d) for d in defs) + "\n"
+    prefix, statement = ("s", _asm_statement) if asm else ("t", _c_statement)
+    source = C_PRELUDE + "\n" + "\n\n".join(_test_function(d, prefix, statement) for d in defs) + "\n"
     lib = ctypes.CDLL(str(compile_shared(source, flags=("-O1",) + flags_for(required)[1:])))
     for d in defs:
-        getattr(lib, f"t_{d.name}").argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_long]
+        getattr(lib, f"{prefix}_{d.name}").argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_long]
     return lib
 
 
 @pytest.fixture(scope="module")
 def libraries():
-    """name -> compiled library holding its test function (forms this CPU cannot run are absent)."""
+    """(template kind, name) -> compiled library with its test function; forms this CPU cannot
+    run are absent. Kind "c" runs the C template, "asm" the AT&T template via inline asm."""
     libs = {}
-    groups = {}
+    groups: dict[tuple, list] = {}
     for d in ISA.instructions.values():
         groups.setdefault(tuple(d.attrs.get("requires", ())), []).append(d)
     for required, defs in groups.items():
         if missing_cpu_flags(required):
             continue
-        lib = _library(defs, required)
-        libs.update({d.name: lib for d in defs})
+        for kind in ("c", "asm"):
+            lib = _library(defs, required, asm=kind == "asm")
+            libs.update({(kind, d.name): lib for d in defs})
     return libs
 
 
@@ -188,20 +230,23 @@ def _expected(d, inputs, imms):
     return expected
 
 
+@pytest.mark.parametrize("kind", ["c", "asm"])
 @pytest.mark.parametrize("name", sorted(ISA.instructions))
-def test_matches_native(name, libraries):
+def test_matches_native(name, kind, libraries):
     d = ISA[name]
-    if name not in libraries:
+    if (kind, name) not in libraries:
         pytest.skip(f"this CPU lacks {', '.join(missing_cpu_flags(d.attrs.get('requires', ())))}")
     rng = np.random.default_rng(sum(map(ord, name)))          # fixed seed per form
     inputs, imms = _cases(d, rng)
+    assert len(inputs) >= RANDOM_CASES
     out = np.full((len(inputs), SLOT), SENTINEL, np.uint8)
-    getattr(libraries[name], f"t_{name}")(inputs.ctypes.data, out.ctypes.data, imms.ctypes.data, len(inputs))
+    prefix = "t" if kind == "c" else "s"
+    getattr(libraries[kind, name], f"{prefix}_{name}")(inputs.ctypes.data, out.ctypes.data,
+                                                       imms.ctypes.data, len(inputs))
     expected = _expected(d, inputs, imms)
     bad = np.argwhere(out != expected)
     if len(bad):
         k, byte = bad[0]
-        pytest.fail(f"{name}: {len(np.unique(bad[:, 0]))} of {len(inputs)} cases differ; first: case {k} "
-                    f"imm {imms[k]} byte {byte}: native {out[k].tobytes().hex()} model "
+        pytest.fail(f"{name} ({kind} template): {len(np.unique(bad[:, 0]))} of {len(inputs)} cases differ; "
+                    f"first: case {k} imm {imms[k]} byte {byte}: native {out[k].tobytes().hex()} model "
                     f"{expected[k].tobytes().hex()} inputs {inputs[k].tobytes().hex()}")
-    assert len(inputs) >= RANDOM_CASES
