@@ -94,7 +94,8 @@ def test_rms_norm_bitwise():
 def test_rope_tables_and_rotation():
     hd, theta = 8, 500000.0
     cos, sin = ops.rope_tables(hd, theta, 16)
-    inv = f32(1) / np.power(f32(theta), (np.arange(0, hd, 2) / hd).astype(np.float32), dtype=np.float32)
+    inv = ops.rope_inv_freq(hd, theta)
+    assert inv[1] == f32(f32(1) / f32(theta ** float(f32(2) / f32(hd))))
     angle = np.float64(f32(f32(11) * inv[1]))
     assert cos[11, 1] == f32(math.cos(angle)) and sin[11, 1] == f32(math.sin(angle))
     assert cos[0].tolist() == [1.0] * 4 and sin[0].tolist() == [0.0] * 4

@@ -17,7 +17,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["ternary_matvec", "dense_matvec_f32", "rms_norm", "rope_tables", "apply_rope",
+__all__ = ["ternary_matvec", "dense_matvec_f32", "rms_norm", "rope_inv_freq", "rope_tables", "apply_rope",
            "attention", "relu2_gate", "LANES"]
 
 LANES = 16  # partial sums of every fp32 reduction (see the module docstring)
@@ -133,15 +133,26 @@ def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
     return out
 
 
+def rope_inv_freq(head_dim: int, theta: float) -> np.ndarray:
+    """HF's ``inv_freq = 1 / theta ** (arange(0, hd, 2) / hd)`` in fp32.
+
+    The exponent is an fp32 division; ``theta ** e`` is rounded once to fp32 from float64 (torch's
+    vectorized pow agrees with the correctly rounded value here, numpy's powf is 2 ulp off for
+    hd = 32); the reciprocal is an fp32 division. Checked bit for bit in tests/oracle.
+    """
+    exponent = np.arange(0, head_dim, 2, dtype=np.float32) / np.float32(head_dim)
+    power = np.power(np.float64(theta), exponent.astype(np.float64)).astype(np.float32)
+    return np.float32(1.0) / power
+
+
 def rope_tables(head_dim: int, theta: float, positions: int) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin tables, each (positions, head_dim // 2), fp32, as Hugging Face computes them.
 
-    ``inv_freq = fl(1 / fl(theta ** fl(arange(0, hd, 2) / hd)))`` in fp32 (powf), the angle
+    ``inv_freq`` from `rope_inv_freq`, the angle
     ``fl(p * inv_freq)`` in fp32, then cos and sin of that fp32 angle evaluated in float64 and
     rounded once to fp32. The two halves of HF's ``cat(freqs, freqs)`` are equal, so half is stored.
     """
-    exponent = np.arange(0, head_dim, 2, dtype=np.float32) / np.float32(head_dim)
-    inv_freq = np.float32(1.0) / np.power(np.float32(theta), exponent, dtype=np.float32)
+    inv_freq = rope_inv_freq(head_dim, theta)
     angles = np.arange(positions, dtype=np.float32)[:, None] * inv_freq[None, :]
     angles = angles.astype(np.float64)
     return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
