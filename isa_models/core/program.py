@@ -214,6 +214,8 @@ class Program:
     buffers: dict[str, Buffer]
     body: list[Node]
     meta: dict = field(default_factory=dict)
+    peak_live: dict[str, int] = field(default_factory=dict)
+    """Peak simultaneously live virtual registers per register file (set by the builder)."""
 
     def walk(self) -> Iterator[tuple[tuple[Loop, ...], Node]]:
         """Every node with the loops that enclose it (outermost first), in program order."""
@@ -362,9 +364,29 @@ class ProgramBuilder:
         return lambda *operands, **kw: self.emit(op, *operands, **kw)
 
     def build(self) -> Program:
+        """Finish the program: checks parallel loops and the peak live registers per file.
+
+        Raises
+        ------
+        ProgramError
+            inside an open loop; a parallel loop carrying a register across iterations; more
+            simultaneously live registers of a file than the ISA has (names program, file, peak
+            and limit).
+        """
+        from isa_models.core.liveness import check_parallel_loops, peak_live
+
         if len(self._stack) != 1:
             raise ProgramError(f"program {self.name}: build() inside an open loop")
-        return Program(self.name, self.isa, dict(self.buffers), self._stack[0], dict(self.meta))
+        body = self._stack[0]
+        check_parallel_loops(self.name, body)
+        peaks = peak_live(body, tuple(self.isa.register_files))
+        for cls, peak in peaks.items():
+            limit = self.isa.register_files[cls][0]
+            if peak > limit:
+                raise ProgramError(f"program {self.name}: {peak} {cls} registers live at once, "
+                                   f"the ISA {self.isa.name} has {limit}")
+        return Program(self.name, self.isa, dict(self.buffers), body, dict(self.meta),
+                       peak_live=peaks)
 
     # checks ---------------------------------------------------------------------------------
     def _unknown(self, op: str):

@@ -1,0 +1,198 @@
+"""time_program: a Program on a Machine -> cycles, per-loop results, bounds and the binding one.
+
+Engine layer, the composition step (DESIGN.md §3, use 2). Each loop's own instructions are
+simulated as a repeated body by the machine's engine (out-of-order or in-order) to get steady-
+state cycles per iteration, child loops add their composed cycles, and the trip count multiplies
+(outer loops add their own instructions; parallel loops simply iterate on one core). The memory
+model bounds every loop by its footprint; a loop's cycles are max(compute, memory), with the
+binding bound named. Straight-line code at the top level is simulated once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isa_models.core.machine import Machine
+from isa_models.core.program import Instr, Loop, Program
+from isa_models.core.timing.bounds import Bound, compute_bounds
+from isa_models.core.timing.descriptors import describe
+from isa_models.core.timing.events import Event, Listener, LoopInfo
+from isa_models.core.timing.inorder import simulate_inorder
+from isa_models.core.timing.memory import footprint
+from isa_models.core.timing.ooo import simulate_ooo, steady_state_iterations
+
+__all__ = ["LoopResult", "TimingResult", "time_program"]
+
+
+@dataclass
+class LoopResult:
+    """Timing of one loop (or "<top>"), for one execution of the loop (all its iterations).
+
+    body_cycles_per_iteration : simulated steady-state cycles per iteration of the loop's own
+        instructions (0 if it has none).
+    compute_cycles : trip * (body cycles per iteration + children's cycles).
+    memory_cycles : the footprint moved from its level (`memory_level`).
+    cycles : max(compute, memory); `binding` names the bound that sets it.
+    bounds : per-iteration compute bounds of the loop's own body, plus the memory bound.
+    """
+
+    loop: str
+    depth: int
+    trip: int
+    parallel: bool
+    n_instructions: int
+    uops_per_iteration: int
+    body_cycles_per_iteration: float
+    compute_cycles: float
+    memory_cycles: float
+    memory_level: str
+    footprint_bytes: int
+    cycles: float
+    binding: str
+    bounds: list[Bound] = field(default_factory=list)
+    port_cycles: dict = field(default_factory=dict)
+    stalls: dict = field(default_factory=dict)
+    simulated_iterations: int = 0
+
+    @property
+    def cycles_per_iteration(self) -> float:
+        return self.cycles / self.trip
+
+    def to_json(self) -> dict:
+        return {"loop": self.loop, "depth": self.depth, "trip": self.trip, "parallel": self.parallel,
+                "instructions": self.n_instructions, "uops_per_iteration": self.uops_per_iteration,
+                "body_cycles_per_iteration": self.body_cycles_per_iteration,
+                "compute_cycles": self.compute_cycles, "memory_cycles": self.memory_cycles,
+                "memory_level": self.memory_level, "footprint_bytes": self.footprint_bytes,
+                "cycles": self.cycles, "cycles_per_iteration": self.cycles_per_iteration,
+                "binding": self.binding, "bounds": [b.to_json() for b in self.bounds],
+                "port_cycles_per_iteration": self.port_cycles, "stalls": self.stalls,
+                "simulated_iterations": self.simulated_iterations}
+
+
+@dataclass
+class TimingResult:
+    """Result of `time_program`: total cycles, time at the machine clock, per-loop results
+    (program order, outer first), the program-level bounds and the binding one."""
+
+    program: str
+    machine: Machine
+    cycles: float
+    compute_cycles: float
+    memory_cycles: float
+    memory_level: str
+    binding: str
+    loops: list[LoopResult]
+    instructions: int
+    events: dict = field(default_factory=dict)
+
+    @property
+    def total_cycles(self) -> float:
+        return self.cycles
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / (self.machine.clock_ghz * 1e9)
+
+    @property
+    def ipc(self) -> float:
+        return self.instructions / self.cycles if self.cycles else 0.0
+
+    def loop(self, name: str) -> LoopResult:
+        for lr in self.loops:
+            if lr.loop == name:
+                return lr
+        raise KeyError(f"program {self.program} has no loop {name!r}; loops: "
+                       f"{', '.join(lr.loop for lr in self.loops)}")
+
+    def to_json(self) -> dict:
+        return {"program": self.program, "machine": self.machine.name, "clock_ghz": self.machine.clock_ghz,
+                "cycles": self.cycles, "seconds": self.seconds, "ipc": self.ipc,
+                "instructions": self.instructions, "compute_cycles": self.compute_cycles,
+                "memory_cycles": self.memory_cycles, "memory_level": self.memory_level,
+                "binding": self.binding, "loops": [lr.to_json() for lr in self.loops],
+                "events": self.events}
+
+
+class _Fanout:
+    def __init__(self, listeners):
+        self.listeners = tuple(listeners)
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, event: Event) -> None:
+        kind = type(event).__name__
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        for lst in self.listeners:
+            lst.on_event(event)
+
+
+def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool = False) -> TimingResult:
+    """Time `program` on `machine`.
+
+    Parameters
+    ----------
+    listeners : `Listener` objects (views) receiving loop, event and result callbacks.
+    cold : take the program's working set from DRAM (a streaming run, e.g. one decode step
+        over a model that does not fit the caches) instead of the smallest level holding it.
+
+    Raises
+    ------
+    MachineError : a scheduling class without timing ("machine zen4: class avx2.vpshufb has no
+        timing"), or a machine of another ISA.
+    """
+    if machine.isa != program.isa.name:
+        from isa_models.core.machine import MachineError
+        raise MachineError(f"machine {machine.name} is for ISA {machine.isa}, program {program.name} "
+                           f"is {program.isa.name}")
+    for _, ins in program.instructions():           # fail early on any missing class
+        machine.timing(program.isa[ins.op].sched_class)
+    fan = _Fanout(listeners)
+    emit = fan if listeners else None
+    results: list[LoopResult] = []
+
+    def time_nodes(nodes, name, depth, trip, parallel, outer) -> LoopResult:
+        own = [n for n in nodes if isinstance(n, Instr)]
+        slot = len(results)
+        results.append(None)                       # keep program order: parent before children
+        children = [time_nodes(n.body, n.index, depth + 1, n.trip, n.parallel, outer + (n.index,))
+                    for n in nodes if isinstance(n, Loop)]
+        descs = describe(program, own, machine)
+        uops = sum(d.n_uops for d in descs)
+        body_cpi, bounds, ports, stalls, iters = 0.0, [], {}, {}, 0
+        if descs:
+            iters = 1 if name == "<top>" else steady_state_iterations(uops, machine.rob_size)
+            for lst in listeners:
+                lst.on_loop_begin(LoopInfo(name, depth, trip, tuple(d.text for d in descs),
+                                           tuple(d.sched_class for d in descs), iters, machine.ports))
+            sim = (simulate_ooo if machine.engine == "ooo" else simulate_inorder)(
+                descs, machine, iterations=iters, loop=name, emit=emit)
+            body_cpi, ports, stalls = sim.cycles_per_iteration, sim.port_cycles, sim.stalls
+            bounds = compute_bounds(descs, machine)
+        compute = trip * (body_cpi + sum(c.cycles for c in children))
+        scope = nodes if name == "<top>" else [Loop(name, trip, list(nodes), parallel)]
+        fp = footprint(program, scope, outer=outer[:-1] if name != "<top>" else (), machine=machine,
+                       from_dram=cold and name == "<top>")
+        mem = fp.cycles
+        bounds = bounds + [Bound("memory", mem / trip, f"{fp.total} bytes from {fp.level} at "
+                                 f"{fp.bytes_per_cycle:g} B/cycle")]
+        if mem > compute:
+            binding = f"memory ({fp.level})"
+        elif descs and body_cpi * trip >= 0.5 * compute:
+            top = max((b for b in bounds if b.name != "memory"), key=lambda b: b.cycles)
+            binding = f"{top.name} ({top.detail})" if top.cycles >= 0.9 * body_cpi else "latency/scheduling"
+        else:
+            heavy = max(children, key=lambda c: c.cycles)
+            binding = f"inner loop {heavy.loop}: {heavy.binding}"
+        lr = LoopResult(name, depth, trip, parallel, len(descs), uops, body_cpi, compute, mem, fp.level,
+                        fp.total, max(compute, mem), binding, bounds, ports, stalls, iters)
+        results[slot] = lr
+        for lst in listeners:
+            lst.on_loop_end(lr)
+        return lr
+
+    top = time_nodes(program.body, "<top>", 0, 1, False, ())
+    result = TimingResult(program.name, machine, top.cycles, top.compute_cycles, top.memory_cycles,
+                          top.memory_level, top.binding, results, program.dynamic_count(), fan.counts)
+    for lst in listeners:
+        lst.on_program_end(result)
+    return result
