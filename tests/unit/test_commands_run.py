@@ -24,8 +24,19 @@ def test_run_seed_and_convention_options(capsys):
     assert out.strip() == ",".join(map(str, generate(w, [5], max_new_tokens=4, convention="bitnet_cpp")))
 
 
+def test_run_model_file_loads_a_checkpoint(tmp_path, capsys):
+    from workbench.formats.hf_io import save_hf_checkpoint
+
+    weights = random_weights(get_preset("tiny"), seed=2)
+    save_hf_checkpoint(weights, tmp_path)
+    assert main(["run", "--model-file", str(tmp_path), "--prompt-ids", "4,5", "--max-new-tokens", "5"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.strip() == ",".join(map(str, generate(weights, [4, 5], max_new_tokens=5)))
+
+
 @pytest.mark.parametrize("argv, message", [
-    (["run", "--model-file", "/dev/null"], "--model-file /dev/null"),
+    (["run", "--model-file", "/dev/null"], "/dev/null"),
+    (["run", "--model-file", "/no/such/ckpt"], "/no/such/ckpt"),
     (["run", "--model", "nope"], "unknown model preset 'nope'; valid: tiny, bitnet-b1.58-2B-4T"),
     (["run", "--prompt-ids", "1,x"], "--prompt-ids: 'x' is not an integer"),
     (["run", "--prompt-ids", "9999"], "token id 9999 is outside the vocabulary"),

@@ -65,16 +65,9 @@ def _load_weights(args: argparse.Namespace):
     from workbench.reference.weights import CACHE_MIN_PARAMS
 
     if args.model_file:
-        from pathlib import Path
-
-        path = Path(args.model_file)
-        if not path.exists():
-            raise FileNotFoundError(f"--model-file {path}: no such file or directory")
-        if path.is_file() and path.stat().st_size == 0 or path.is_char_device():
-            raise ValueError(f"--model-file {path}: empty, not a GGUF file or Hugging Face checkpoint")
         from workbench.formats.model_io import load_model
 
-        return load_model(path)
+        return load_model(args.model_file)  # its errors name the file: one line, exit 2
     config = get_preset(args.model)
     big = config.ternary_params() >= CACHE_MIN_PARAMS
     with tqdm(total=config.num_layers, desc=f"weights {config.name}", unit="layer",
