@@ -6,6 +6,9 @@ d = fp16(max|w|) over the block's w = codes * gamma, i.e. fp16(gamma), or 0 for 
 2.0625 bpw. TQ1_0 = qs[48] (5 trits per byte, base 3, ceil(v*256/243)) + qh[4] (4 trits per
 byte) + d: 54 bytes, 1.6875 bpw (research/kernels.md §3.1-§3.2, §5.5).
 
+With gamma = 0 the codes are still stored (d = 0), so they round-trip; gguf-py, which sees
+only w = 0, writes zero codes instead.
+
 `unpack` returns ``(codes int8 [M, K], d fp32 [M, K/256])``: the codes and every block's fp16
 scale widened to fp32 (gamma itself is not stored: the blocks keep only fp16(gamma)).
 """
