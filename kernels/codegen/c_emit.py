@@ -120,9 +120,11 @@ def emit_c(program: Program, *, markers: bool = True) -> str:
         for node in nodes:
             if isinstance(node, Loop):
                 ix = c_identifier(node.index, "ix_")
-                lines.append(f"{pad}for (long {ix} = 0; {ix} < {node.trip}L; {ix}++) {{")
                 innermost = not any(isinstance(n, Loop) for n in node.body)
                 tag = next(counter) if innermost and markers else None
+                if tag is not None:                 # keep the marked loop a loop (clang unrolls)
+                    lines.append(f"{pad}#pragma GCC unroll 1")
+                lines.append(f"{pad}for (long {ix} = 0; {ix} < {node.trip}L; {ix}++) {{")
                 if tag is not None:
                     lines.append(f'{pad}    __asm__ volatile("# WB-LOOP-BEGIN {tag}");')
                 body(node.body, depth + 1)
@@ -148,7 +150,13 @@ def emit_asm(program: Program, *, compiler: str = "gcc") -> str:
     The emitted C is compiled with `compiler` and the flags `native.NativeKernel` uses, so the text
     is exactly the measured loop (register allocation, addressing, loop control included). Each
     innermost loop body, plus its loop-control instructions up to the back-branch, is framed as a
-    ``# LLVM-MCA-BEGIN loop<n>:<indices>`` / ``# LLVM-MCA-END`` region.
+    ``# LLVM-MCA-BEGIN loop<n>:<indices>`` / ``# LLVM-MCA-END`` region. Marked loops carry
+    ``#pragma GCC unroll 1`` so they stay loops; where the compiler unrolls an enclosing loop the
+    first copy is taken.
+
+    Why compile rather than render the templates with a register allocator: the compiled text is
+    the code `NativeKernel` measures, so llvm-mca's figure and the rdtsc figure describe the same
+    instructions (addressing modes, gcc's ``vmovdqa`` around tied accumulators, loop control).
     """
     from kernels.codegen.build import compile_asm, flags_for
     text = compile_asm(emit_c(program), flags=flags_for(program_requirements(program)),
@@ -157,12 +165,12 @@ def emit_asm(program: Program, *, compiler: str = "gcc") -> str:
     source = text.splitlines()
     out: list[str] = []
     for tag, stack in enumerate(loops):
-        try:
-            begin = next(k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-BEGIN {tag}")
-            end = next(k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-END {tag}")
-        except StopIteration:
-            raise OSError(f"codegen: loop {tag} of {program.name!r} not found in {compiler}'s assembly "
-                          f"(the compiler duplicated or dropped it)") from None
+        begins = [k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-BEGIN {tag}"]
+        ends = [k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-END {tag}"]
+        if not begins or len(begins) != len(ends) or any(e < b for b, e in zip(begins, ends)):
+            raise OSError(f"codegen: loop {tag} of {program.name!r} is not intact in {compiler}'s "
+                          f"assembly ({len(begins)} begin and {len(ends)} end markers)")
+        begin, end = begins[0], ends[0]           # outer unrolling copies the loop: take the first
         region = [s for s in source[begin + 1:end] if _keep(s)]
         for s in source[end + 1:]:
             if "WB-LOOP-" in s:
