@@ -38,7 +38,7 @@ def test_emit_c_structure():
     assert "for (long ix_i = 0; ix_i < 4L; ix_i++) {" in text
     assert "for (long ix_k = 0; ix_k < 3L; ix_k++) {" in text
     assert "r3 = _mm256_srli_epi16(r2, 3);" in text
-    assert "(b_src + (32L * ix_k + 96L * ix_i))" in text          # affine offset as pointer arithmetic
+    assert "(b_src + (96L * ix_i + 32L * ix_k))" in text          # affine offset as pointer arithmetic
     assert text.count('__asm__ volatile("# WB-LOOP-BEGIN 0");') == 1   # only the innermost loop
     assert "#include <immintrin.h>" in text
     assert "WB-LOOP" not in emit_c(small_program(), markers=False)
