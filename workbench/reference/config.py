@@ -82,9 +82,10 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     cfg.name: cfg
     for cfg in (
-        # Small enough for every test to run the whole model in well under a second.
-        ModelConfig("tiny", vocab_size=512, hidden_size=128, intermediate_size=384, num_layers=2,
-                    num_heads=4, num_kv_heads=2, head_dim=32, max_position=256,
+        # Small enough for every test to run the whole model in well under a second, and with
+        # K a multiple of 256 so every weight format (TQ1_0/TQ2_0 blocks of 256) can hold it.
+        ModelConfig("tiny", vocab_size=512, hidden_size=256, intermediate_size=512, num_layers=2,
+                    num_heads=4, num_kv_heads=2, head_dim=64, max_position=256,
                     bos_token_id=1, eos_token_id=2, source="workbench test preset"),
         # research/reference.md §1.1 (microsoft/BitNet gpu/model.py ModelArgs; HF config of the -bf16 repo).
         ModelConfig("bitnet-b1.58-2B-4T", vocab_size=128256, hidden_size=2560, intermediate_size=6912,
