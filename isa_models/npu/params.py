@@ -106,6 +106,10 @@ class NpuParams:
             if nbytes % bus:
                 raise NpuMachineError(f"npu machine {self.name}: {key} of {nbytes} bytes is not a "
                                       f"multiple of dma_bytes_per_cycle = {bus}")
+        for key in ("w_bank_words", "a_bank_words"):
+            v = getattr(self, key)
+            if v & (v - 1):
+                bad(key, "must be a power of two (bank = high address bits)")
         for key in ("w_banks", "a_banks", "acc_banks"):
             if getattr(self, key) > 16:
                 bad(key, "exceeds 16 (4-bit bank fields)")
