@@ -95,7 +95,7 @@ def live_intervals(body: list[Node]) -> list[LiveInterval]:
                 carried = kind == "r" and r in span.written
                 read_from_outside = kind == "r" and iv.start < span.start
                 new_start = min(iv.start, span.start) if carried else iv.start
-                new_end = max(iv.end, span.end) if (carried or read_from_outside) else iv.end
+                new_end = max(iv.end, span.end + 1) if (carried or read_from_outside) else iv.end
                 if (new_start, new_end) != (iv.start, iv.end):
                     iv.start, iv.end = new_start, new_end
                     changed = True

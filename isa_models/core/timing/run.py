@@ -33,7 +33,8 @@ class LoopResult:
     compute_cycles : trip * (body cycles per iteration + children's cycles).
     memory_cycles : the footprint moved from its level (`memory_level`).
     cycles : max(compute, memory); `binding` names the bound that sets it.
-    bounds : per-iteration compute bounds of the loop's own body, plus the memory bound.
+    bounds : per-iteration compute bounds of the loop's own body, the composed per-iteration
+        cycles when it has inner loops ("composed"), and the memory bound per iteration.
     """
 
     loop: str
@@ -173,6 +174,10 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
         fp = footprint(program, scope, outer=outer[:-1] if name != "<top>" else (), machine=machine,
                        from_dram=cold and name == "<top>")
         mem = fp.cycles
+        if children:
+            inner = sum(c.cycles for c in children)
+            bounds = bounds + [Bound("composed", compute / trip, f"own body {body_cpi:.2f} + inner loops "
+                                     f"{inner:.2f} per iteration")]
         bounds = bounds + [Bound("memory", mem / trip, f"{fp.total} bytes from {fp.level} at "
                                  f"{fp.bytes_per_cycle:g} B/cycle")]
         if mem > compute:

@@ -1,0 +1,106 @@
+"""Machine schema and loader (isa_models/core/machine.py) and the AVX2 machine files."""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from isa_models.core.machine import MachineError, load_machine, machine_from_dict, machine_names
+from isa_models.core.toy import toy_machine
+
+AVX2_MACHINES = ["zen4", "zen3", "skylake", "alderlake-p"]
+ISA_MD_12 = ["vpshufb", "vpshufb.x", "vpmaddubsw", "vpmaddwd", "vpdpbusd", "vpaddb", "vpaddw", "vpaddd",
+             "vpsubb", "vpaddsb", "vpsignb", "vpabsb", "vpand", "vpor", "vpxor", "vpcmpeqb", "vpsrlw",
+             "vpsllw", "vpsraw", "vpsrlw.count", "vpunpcklbw", "vpunpckhbw", "vpmovsxbw", "vpbroadcastb",
+             "vpbroadcastw", "vpbroadcastd", "broadcast_load", "vpermq", "vperm2i128", "vinserti128",
+             "vextracti128", "vpackssdw", "vpacksswb", "vpalignr", "vphaddd", "vphaddw", "vpmullw",
+             "vpmulld", "vpsadbw", "vpblendvb", "vpmovmskb", "load", "store"]
+
+
+def test_toy_machine_loads_with_sources():
+    m = machine_from_dict(toy_machine(), path="toy.toml")
+    assert m.timing("toy.mac").operand_latency == {0: 1}
+    assert m.port_groups["ALU"] == ("A0", "A1")
+    assert m.source_of("core.rob_size").startswith("toy machine")
+
+
+def test_unknown_key_names_file_and_key():
+    data = toy_machine()
+    data["core"]["rob_sise"] = 3
+    with pytest.raises(MachineError, match=r"toy\.toml: \[core\] unknown key 'rob_sise'"):
+        machine_from_dict(data, path="toy.toml")
+    data = toy_machine()
+    data["classes"]["toy.add"]["latncy"] = 1
+    with pytest.raises(MachineError, match=r"\[classes\.toy\.add\] unknown key 'latncy'"):
+        machine_from_dict(data, path="toy.toml")
+
+
+def test_missing_key_and_missing_source():
+    data = toy_machine()
+    del data["core"]["dispatch_width"]
+    with pytest.raises(MachineError, match=r"toy\.toml: \[core\] missing key 'dispatch_width'"):
+        machine_from_dict(data, path="toy.toml")
+    data = toy_machine()
+    del data["classes"]["toy.mul"]["source"]
+    with pytest.raises(MachineError, match=r"\[classes\.toy\.mul\] missing key 'source'"):
+        machine_from_dict(data, path="toy.toml")
+
+
+def test_bad_values():
+    data = toy_machine()
+    data["classes"]["toy.add"]["ports"] = ["NOPE"]
+    with pytest.raises(MachineError, match="unknown port or group 'NOPE'"):
+        machine_from_dict(data, path="toy.toml")
+    data = toy_machine()
+    data["core"]["engine"] = "vliw"
+    with pytest.raises(MachineError, match="'engine' has an invalid value 'vliw'"):
+        machine_from_dict(data, path="toy.toml")
+    data = toy_machine()
+    data["classes"]["toy.add"]["uops"] = 2
+    with pytest.raises(MachineError, match="lists 1 port groups for 2 uops"):
+        machine_from_dict(data, path="toy.toml")
+
+
+def test_unknown_class_and_unknown_machine():
+    m = machine_from_dict(toy_machine(), path="toy.toml")
+    with pytest.raises(MachineError, match="machine toy: class toy.nope has no timing"):
+        m.timing("toy.nope")
+    with pytest.raises(LookupError, match=r"unknown machine 'zen9'.*valid: .*zen4"):
+        load_machine("zen9")
+
+
+@pytest.mark.parametrize("name", AVX2_MACHINES)
+def test_avx2_machines_load_and_cover_isa_md(name):
+    m = load_machine(name, isa="avx2")
+    assert m.isa == "avx2" and m.engine == "ooo"
+    missing = [c for c in ISA_MD_12 if f"avx2.{c}" not in m.classes]
+    assert not missing, f"{name} lacks {missing}"
+    for cls in m.classes.values():
+        assert cls.source.strip()
+    assert name in machine_names("avx2")
+
+
+def test_machine_file_round_trip_through_path(tmp_path: Path):
+    src = load_machine("zen4").path.read_text()
+    bad = tmp_path / "zen4.toml"
+    bad.write_text(src.replace("rob_size = 320", "rob_size = 320\nrobsize = 1"))
+    with pytest.raises(MachineError, match=r"zen4\.toml: \[core\] unknown key 'robsize'"):
+        load_machine(str(bad))
+
+
+def test_zen4_covers_every_sched_class_of_the_avx2_isa():
+    avx2 = pytest.importorskip("isa_models.avx2")
+    m = load_machine("zen4")
+    missing = sorted(avx2.ISA.sched_classes() - set(m.classes))
+    assert not missing, f"zen4.toml lacks {missing}"
+    for name in AVX2_MACHINES[1:]:
+        other = load_machine(name)
+        assert not sorted(avx2.ISA.sched_classes() - set(other.classes)), name
+
+
+def test_zen4_uses_measured_values():
+    m = load_machine("zen4")
+    assert m.timing("avx2.vpshufb").latency == 2          # [meas-Zen4] 2/0.5, not mca19's 2/1.0
+    assert m.timing("avx2.vpermq").latency == 4
+    assert "[meas-Zen4]" in m.timing("avx2.vpdpbusd").source
+    assert [c.per_cycle for c in m.issue_caps] == [3]

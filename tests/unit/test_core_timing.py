@@ -1,0 +1,200 @@
+"""Timing engines (isa_models/core/timing): OOO and in-order on known cases, bounds, memory model."""
+
+import pytest
+
+from isa_models.core.machine import MachineError, machine_from_dict
+from isa_models.core.program import ProgramBuilder
+from isa_models.core.timing import Dispatched, Listener, Retired, time_program
+from isa_models.core.toy import TOY, toy_machine
+
+
+def machine(**over):
+    return machine_from_dict(toy_machine(**over), path="toy.toml")
+
+
+def loop_prog(body, *, trip=64, setup=None, size=1 << 12):
+    """Program with invariant registers a, c and accumulators set up, then a loop running body(b, regs, i)."""
+    b = ProgramBuilder(TOY, "t")
+    x = b.buffer("x", size)
+    regs = {"x": x, "a": b.vload(x[0]), "c": b.vload(x[16])}
+    if setup:
+        setup(b, regs)
+    with b.loop("k", trip) as i:
+        body(b, regs, i)
+    return b.build()
+
+
+def cpi(prog, m):
+    return time_program(prog, m).loop("k").body_cycles_per_iteration
+
+
+@pytest.mark.parametrize("chain,lat", [(1, 3), (2, 6), (3, 9)])
+def test_dependent_chain_of_latency_L_gives_L_per_iteration(chain, lat):
+    def setup(b, r):
+        r["acc"] = b.vzero()
+
+    def body(b, r, i):
+        for _ in range(chain):
+            b.vmul(r["acc"], r["c"], out=r["acc"])
+    p = loop_prog(body, setup=setup)
+    res = time_program(p, machine()).loop("k")
+    assert res.body_cycles_per_iteration == lat
+    assert res.binding.startswith("recurrence")
+
+
+@pytest.mark.parametrize("n", [2, 4, 6, 7])
+def test_independent_ops_on_two_ports_give_n_over_2(n):
+    def body(b, r, i):
+        for _ in range(n):
+            b.vadd(r["a"], r["c"])
+    assert cpi(loop_prog(body), machine(core={"dispatch_width": 8})) == n / 2
+
+
+def test_dispatch_width_bound():
+    def body(b, r, i):
+        b.vadd(r["a"], r["c"]); b.vadd(r["a"], r["c"]); b.vmul(r["a"], r["c"]); b.vload(r["x"][i * 16])
+    p = loop_prog(body)
+    assert cpi(p, machine(core={"dispatch_width": 4})) == 1.0
+    res = time_program(p, machine(core={"dispatch_width": 2})).loop("k")
+    assert res.body_cycles_per_iteration == 2.0
+    assert res.binding.startswith("dispatch")
+
+
+def _quad(cap):
+    src = {"source": "test"}
+    ports = {**src, "names": ["F0", "F1", "F2", "F3", "L0", "S0"],
+             "groups": {"F": ["F0", "F1", "F2", "F3"], "F01": ["F0", "F1"], "F23": ["F2", "F3"]},
+             "load": ["L0"], "store": ["S0"]}
+    classes = {"toy.add": {**src, "latency": 1, "uops": 1, "ports": ["F01"]},
+               "toy.shuf": {**src, "latency": 1, "uops": 1, "ports": ["F23"]},
+               "toy.mul": {**src, "latency": 1, "uops": 1, "ports": ["F"]},
+               "toy.mac": {**src, "latency": 1, "uops": 1, "ports": ["F"]}}
+    data = toy_machine(core={"dispatch_width": 8}, ports=ports, classes=classes)
+    if cap:
+        data["issue_caps"] = {"mixed": {**src, "group": "F", "per_cycle": 3, "mixed_only": True}}
+    return machine_from_dict(data, path="toy.toml")
+
+
+def test_mixed_class_issue_cap():
+    def mixed(b, r, i):
+        for _ in range(2):
+            b.vadd(r["a"], r["c"]); b.vshuf(r["a"], r["c"])
+
+    def single(b, r, i):
+        for _ in range(4):
+            b.vmul(r["a"], r["c"])
+    assert cpi(loop_prog(mixed), _quad(False)) == 1.0          # disjoint port pairs: 4 uops/cycle
+    res = time_program(loop_prog(mixed), _quad(True)).loop("k")
+    assert res.body_cycles_per_iteration == pytest.approx(4 / 3)
+    assert res.binding.startswith("issue_cap")
+    assert cpi(loop_prog(single), _quad(True)) == 1.0          # one class: the cap does not apply
+
+
+def test_loop_carried_accumulators_and_operand_latency():
+    def setup(b, r):
+        r["accs"] = [b.vzero() for _ in range(2)]
+
+    def body(b, r, i):
+        for acc in r["accs"]:
+            b.vmac(acc, r["a"], r["c"], out=acc)
+    p = loop_prog(body, setup=setup)
+    full = machine(classes={"toy.mac": {"source": "t", "latency": 4, "uops": 1, "ports": ["M0"]}})
+    res = time_program(p, full).loop("k")
+    assert res.body_cycles_per_iteration == 4.0                 # 2 chains of latency 4 on one port
+    rec = next(bd for bd in res.bounds if bd.name == "recurrence")
+    assert rec.cycles == 4.0 and "chain through" in rec.detail
+    # accumulator read late (per-operand latency 1): the chain costs 1 cycle, the port binds
+    assert cpi(p, machine()) == 2.0
+
+
+def test_folded_load_latency_adds_before_the_operation():
+    def setup(b, r):
+        r["acc"] = b.vzero()
+
+    def body(b, r, i):
+        b.vadd_m(r["acc"], r["x"][i * 16], out=r["acc"])
+    # the load is off the accumulator chain: 1 cycle per iteration (L0 and the add chain)
+    assert cpi(loop_prog(body, setup=setup), machine()) == 1.0
+
+    def body2(b, r, i):
+        t = b.vadd_m(r["acc"], r["x"][i * 16])
+        b.vstore(r["x"][i * 16], t)
+    res = time_program(loop_prog(body2, setup=setup), machine()).loop("k")
+    assert res.uops_per_iteration == 3                          # load + add + store
+
+
+def test_inorder_engine_stalls_on_operands_and_dual_issues():
+    inorder = machine(core={"engine": "inorder", "dispatch_width": 2})
+
+    def dep(b, r, i):
+        t = b.vload(r["x"][i * 16])
+        b.vadd(t, t)
+    assert cpi(loop_prog(dep), inorder) == 4.0                  # waits for the 4-cycle load each time
+    assert cpi(loop_prog(dep), machine()) == 1.0                # out of order overlaps iterations
+
+    def indep(b, r, i):
+        for _ in range(4):
+            b.vadd(r["a"], r["c"])
+    assert cpi(loop_prog(indep), inorder) == 2.0
+    res = time_program(loop_prog(dep), inorder).loop("k")
+    assert res.stalls.get("operands", 0) > 0
+
+
+def test_memory_bound_loop_and_cold_run():
+    def body(b, r, i):
+        b.vload(r["x"][i * 16])
+    p = loop_prog(body, trip=1024, size=16384)
+    res = time_program(p, machine())
+    k = res.loop("k")
+    assert k.memory_level == "L2" and k.footprint_bytes == 16384
+    assert k.compute_cycles == 1024 and k.memory_cycles == 16384 / 8
+    assert k.cycles == 2048 and k.binding == "memory (L2)"
+    cold = time_program(p, machine(), cold=True)
+    assert cold.memory_level == "DRAM" and cold.cycles == 16384 / 2.0   # 2 GB/s at 1 GHz
+
+
+def test_nested_loops_compose_by_trip_counts():
+    b = ProgramBuilder(TOY, "nest")
+    x = b.buffer("x", 64)
+    c = b.vload(x[0])
+    with b.loop("o", 4, parallel=True) as o:
+        acc = b.vload(x[16])
+        with b.loop("k", 8):
+            b.vmul(acc, c, out=acc)
+        b.vstore(x[32], acc)
+    res = time_program(b.build(), machine())
+    inner = res.loop("k")
+    assert inner.cycles == 8 * 3
+    outer = res.loop("o")
+    assert outer.compute_cycles == 4 * (outer.body_cycles_per_iteration + 24)
+    assert res.cycles >= outer.cycles
+    assert [lr.loop for lr in res.loops] == ["<top>", "o", "k"]
+
+
+def test_missing_class_and_wrong_isa():
+    p = loop_prog(lambda b, r, i: b.vshuf(r["a"], r["c"]))
+    data = toy_machine()
+    del data["classes"]["toy.shuf"]
+    with pytest.raises(MachineError, match="machine toy: class toy.shuf has no timing"):
+        time_program(p, machine_from_dict(data, path="toy.toml"))
+    data = toy_machine(machine={"isa": "avx2"})
+    with pytest.raises(MachineError, match="is for ISA avx2"):
+        time_program(p, machine_from_dict(data, path="toy.toml"))
+
+
+def test_events_reach_listeners():
+    class Count(Listener):
+        def __init__(self):
+            self.n = {}
+
+        def on_event(self, e):
+            self.n[type(e)] = self.n.get(type(e), 0) + 1
+
+    def body(b, r, i):
+        b.vadd(r["a"], r["c"]); b.vmul(r["a"], r["c"])
+    lst = Count()
+    res = time_program(loop_prog(body), machine(), listeners=[lst])
+    k = res.loop("k")
+    top_instrs = 2
+    assert lst.n[Dispatched] == lst.n[Retired] == 2 * k.simulated_iterations + top_instrs
+    assert res.events["Retired"] == lst.n[Retired]
