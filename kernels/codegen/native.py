@@ -22,6 +22,13 @@ from kernels.codegen.timing import C_TIMING, TimingResult, calibrate
 __all__ = ["NativeKernel"]
 
 
+def _aligned(size: int, alignment: int = 64) -> np.ndarray:
+    """A zeroed uint8 array of `size` bytes starting on a cache-line boundary (no split loads)."""
+    raw = np.zeros(size + alignment, np.uint8)
+    start = (-raw.ctypes.data) % alignment
+    return raw[start:start + size]
+
+
 class NativeKernel:
     """A Program compiled for this CPU.
 
@@ -75,9 +82,10 @@ class NativeKernel:
                 if given.nbytes != buf.size:
                     raise ValueError(f"native: buffer {name!r} of program {self.program.name!r} has "
                                      f"{given.nbytes} bytes, expected {buf.size}")
-                arrays[name] = np.ascontiguousarray(given).view(np.uint8).reshape(-1).copy()
+                arrays[name] = _aligned(buf.size)
+                arrays[name][:] = np.ascontiguousarray(given).view(np.uint8).reshape(-1)
             elif buf.role in ("output", "scratch"):
-                arrays[name] = np.zeros(buf.size, np.uint8)
+                arrays[name] = _aligned(buf.size)
             else:
                 raise ValueError(f"native: {buf.role} buffer {name!r} of program {self.program.name!r} "
                                  f"was not given")

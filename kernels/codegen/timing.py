@@ -53,7 +53,7 @@ class Calibration:
     """TSC ticks per core cycle (median over repeats), its spread, and the region overhead.
 
     tsc_per_cycle : median of ticks / (16 * iterations) over the repeats.
-    spread : (max - min) / median of the repeat ratios.
+    spread : median absolute deviation / median of the repeat ratios (robust to a preempted run).
     overhead_ticks : median ticks of an empty fenced region (subtracted from kernel timings).
     """
 
@@ -92,7 +92,7 @@ def _calibration_library():
 
 
 @functools.lru_cache(maxsize=None)
-def calibrate(*, repeats: int = 9, iterations: int = 100_000) -> Calibration:
+def calibrate(*, repeats: int = 15, iterations: int = 100_000) -> Calibration:
     """Measure TSC ticks per core cycle with a dependent vpaddb chain (cached per process)."""
     if repeats < 1 or iterations < 1:
         raise ValueError(f"calibrate: repeats {repeats} and iterations {iterations} must be positive")
@@ -101,4 +101,4 @@ def calibrate(*, repeats: int = 9, iterations: int = 100_000) -> Calibration:
     ratios = np.array([lib.wb_vpaddb_chain(iterations) / (16.0 * iterations) for _ in range(repeats)])
     overhead = float(np.median([lib.wb_empty_region() for _ in range(101)]))
     median = float(np.median(ratios))
-    return Calibration(median, float((ratios.max() - ratios.min()) / median), overhead, repeats)
+    return Calibration(median, float(np.median(np.abs(ratios - median)) / median), overhead, repeats)
