@@ -21,6 +21,9 @@ __all__ = ["ternary_matvec", "dense_matvec_f32", "rms_norm", "rope_inv_freq", "r
            "attention", "relu2_gate", "LANES"]
 
 LANES = 16  # partial sums of every fp32 reduction (see the module docstring)
+# Rows handed to a thread at a time in the parallel loops: small chunks let one thread take over
+# when the other core is busy (this machine is shared); results never depend on it.
+CHUNK_ROWS = 64
 
 
 @nb.njit(cache=True, inline="always")
@@ -80,7 +83,8 @@ def ternary_matvec(q: np.ndarray, codes: np.ndarray) -> np.ndarray:
     if codes.shape[1] >= 1 << 24:
         raise ValueError(f"ternary_matvec: K={codes.shape[1]} could overflow int32")
     out = np.empty((q.shape[0], codes.shape[0]), dtype=np.int32)
-    _ternary_matvec_kernel(np.ascontiguousarray(q), np.ascontiguousarray(codes), out)
+    with nb.parallel_chunksize(CHUNK_ROWS):
+        _ternary_matvec_kernel(np.ascontiguousarray(q), np.ascontiguousarray(codes), out)
     return out
 
 
@@ -105,7 +109,8 @@ def dense_matvec_f32(x: np.ndarray, w: np.ndarray) -> np.ndarray:
         raise ValueError(f"dense_matvec_f32: need float32 x (T, K) and w (M, K), got {x.dtype} "
                          f"{x.shape} and {w.dtype} {w.shape}")
     out = np.empty((x.shape[0], w.shape[0]), dtype=np.float32)
-    _dense_kernel_f32(np.ascontiguousarray(x), np.ascontiguousarray(w), out)
+    with nb.parallel_chunksize(CHUNK_ROWS):
+        _dense_kernel_f32(np.ascontiguousarray(x), np.ascontiguousarray(w), out)
     return out
 
 
@@ -229,7 +234,8 @@ def attention(q: np.ndarray, k_cache: np.ndarray, v_cache: np.ndarray, *, start:
     """
     out = np.empty((q.shape[0], heads * head_dim), dtype=np.float32)
     scaling = np.float32(head_dim ** -0.5)
-    _attention_kernel(q, k_cache, v_cache, start, heads, kv_heads, head_dim, scaling, out)
+    with nb.parallel_chunksize(1):
+        _attention_kernel(q, k_cache, v_cache, start, heads, kv_heads, head_dim, scaling, out)
     return out
 
 
