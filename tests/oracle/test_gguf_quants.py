@@ -51,7 +51,9 @@ def test_zero_scale(kind):
     codes = _edge_and_random_rows(seed=3)
     ref = gguf.quants.quantize(codes.astype(np.float32) * np.float32(0), QTYPES[kind])
     np.testing.assert_array_equal(FORMATS[kind].pack(np.zeros_like(codes), gamma=0.0), ref.reshape(-1))
-    ours = FORMATS[kind].pack(codes, gamma=0.0).reshape(ref.shape[0], -1, 54 if kind == "tq1_0" else 66)
+    block_weights, block_bytes = gguf.GGML_QUANT_SIZES[QTYPES[kind]]
+    assert block_weights == 256 and FORMATS[kind].nbytes(1, block_weights) == block_bytes
+    ours = FORMATS[kind].pack(codes, gamma=0.0).reshape(ref.shape[0], -1, block_bytes)
     np.testing.assert_array_equal(ours[..., -2:], ref.reshape(ours.shape)[..., -2:])
     back, d = FORMATS[kind].unpack(ours.reshape(-1), *codes.shape)
     np.testing.assert_array_equal(back, codes)
