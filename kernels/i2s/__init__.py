@@ -1,0 +1,1 @@
+"""I2_S kernels (bitnet.cpp's MAD kernel on 2-bit codes), one module per ISA."""
