@@ -1,0 +1,488 @@
+"""The simulate flow: a registered kernel, a machine and a model -> checked integers and cycles.
+
+Top of the flow (DESIGN.md §3, §6). For each projection of a layer (or of the whole token) the
+flow builds the kernel's Program for the projection's shape, feeds it the layer's real weights
+and a realistic int8 activation row (the reference forward pass's own trace, or seeded Gaussian
+activations through `workbench.quant`), runs the functional executor, and compares the int32
+accumulators with `workbench.reference.ternary_matvec` by equality. Timing runs once per unique
+shape on the machine model; views (summary, pressure, timeline, bottleneck) listen to it. The
+text/JSON reports live in `workbench.report`, plots in `workbench.plots`.
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+__all__ = ["VIEW_NAMES", "ACTIVATION_SOURCES", "CheckResult", "ShapeTiming", "ProjectionResult",
+           "TokenProjection", "SimulationRun", "first_mismatch", "check_projection", "make_views",
+           "time_shape", "kernel_info", "KernelRunner", "activation_rows", "load_model_weights",
+           "simulate", "project_token", "resolved_config"]
+
+VIEW_NAMES = ("summary", "pressure", "timeline", "bottleneck")
+ACTIVATION_SOURCES = ("trace", "gaussian")
+
+
+# --------------------------------------------------------------------------------------------
+# records
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The functional check of one projection.
+
+    status : "VERIFIED" (every accumulator equal), "FAILED" (first mismatch in `mismatch`), or
+        "LOSSY" (a kernel registered as lossy: `error` holds its measured error, no equality).
+    """
+
+    layer: int
+    proj: str
+    M: int
+    K: int
+    status: str
+    mismatch: str | None = None
+    mismatches: int = 0
+    error: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("VERIFIED", "LOSSY")
+
+    def to_json(self) -> dict:
+        return {"layer": self.layer, "proj": self.proj, "M": self.M, "K": self.K, "status": self.status,
+                "mismatch": self.mismatch, "mismatches": self.mismatches, "error": self.error}
+
+
+@dataclass
+class ShapeTiming:
+    """The timing of one kernel Program shape (M, K) on one machine."""
+
+    M: int
+    K: int
+    timing: object                       # isa_models.core.timing.TimingResult
+    views: dict = field(default_factory=dict)
+
+    @property
+    def cycles(self) -> float:
+        return self.timing.cycles
+
+    @property
+    def seconds(self) -> float:
+        return self.timing.seconds
+
+    @property
+    def ops(self) -> int:
+        """Multiply-adds counted as 2 operations each: 2 M K."""
+        return 2 * self.M * self.K
+
+    @property
+    def gops(self) -> float:
+        return self.ops / self.seconds / 1e9 if self.seconds else 0.0
+
+    @property
+    def bytes_moved(self) -> int:
+        return self.timing.loops[0].footprint_bytes
+
+    @property
+    def binding(self) -> str:
+        return self.timing.binding
+
+    def to_json(self) -> dict:
+        return {"M": self.M, "K": self.K, "cycles": self.cycles, "seconds": self.seconds,
+                "gops": self.gops, "bytes_moved": self.bytes_moved, "binding": self.binding,
+                "memory_level": self.timing.memory_level, "compute_cycles": self.timing.compute_cycles,
+                "memory_cycles": self.timing.memory_cycles, "instructions": self.timing.instructions,
+                "ipc": self.timing.ipc,
+                "views": {name: v.to_json() for name, v in self.views.items()}}
+
+
+@dataclass
+class ProjectionResult:
+    check: CheckResult
+    timing: ShapeTiming
+
+    def to_json(self) -> dict:
+        t = self.timing
+        return {**self.check.to_json(), "cycles": t.cycles, "seconds": t.seconds, "gops": t.gops,
+                "bytes_moved": t.bytes_moved, "binding": t.binding}
+
+
+@dataclass(frozen=True)
+class TokenProjection:
+    """Whole-token figures: kernel time per token on one core and tokens/s for 1..N cores.
+
+    tokens_per_s[n-1] = 1 / max(kernel_seconds / n, weight_bytes / DRAM bandwidth of n cores),
+    the DRAM bandwidth of n cores being min(n * per-core, chip). Only the ternary projections are
+    modelled (attention, norms and the lm_head are not).
+    """
+
+    kernel_cycles: float
+    kernel_seconds: float
+    weight_bytes: int
+    dram_gbps_core: float
+    dram_gbps_chip: float
+    cores: int
+
+    def dram_gbps(self, n: int) -> float:
+        return min(n * self.dram_gbps_core, self.dram_gbps_chip)
+
+    def roofline_tokens_per_s(self, n: int) -> float:
+        return self.dram_gbps(n) * 1e9 / self.weight_bytes
+
+    def compute_tokens_per_s(self, n: int) -> float:
+        return n / self.kernel_seconds
+
+    def tokens_per_s(self, n: int) -> float:
+        return min(self.compute_tokens_per_s(n), self.roofline_tokens_per_s(n))
+
+    def bound(self, n: int) -> str:
+        return "DRAM" if self.roofline_tokens_per_s(n) < self.compute_tokens_per_s(n) else "compute"
+
+    def to_json(self) -> dict:
+        return {"kernel_cycles_per_token": self.kernel_cycles, "kernel_seconds_per_token": self.kernel_seconds,
+                "weight_bytes_per_token": self.weight_bytes, "dram_gbps_core": self.dram_gbps_core,
+                "dram_gbps_chip": self.dram_gbps_chip,
+                "by_cores": [{"cores": n, "tokens_per_s": self.tokens_per_s(n),
+                              "compute_tokens_per_s": self.compute_tokens_per_s(n),
+                              "roofline_tokens_per_s": self.roofline_tokens_per_s(n),
+                              "dram_gbps": self.dram_gbps(n), "bound": self.bound(n)}
+                             for n in range(1, self.cores + 1)]}
+
+
+@dataclass
+class SimulationRun:
+    """Everything one `simulate` call produced, with the configuration that produced it."""
+
+    config: dict
+    projections: list[ProjectionResult]
+    shapes: dict                                   # (M, K) -> ShapeTiming
+    token: TokenProjection | None = None
+
+    @property
+    def verified(self) -> bool:
+        return all(p.check.ok for p in self.projections)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [p.check for p in self.projections if not p.check.ok]
+
+    def to_json(self) -> dict:
+        return {"config": self.config,
+                "verified": self.verified,
+                "projections": [p.to_json() for p in self.projections],
+                "shapes": [s.to_json() for s in self.shapes.values()],
+                "token": self.token.to_json() if self.token else None}
+
+
+# --------------------------------------------------------------------------------------------
+# checking
+
+
+def first_mismatch(expected: np.ndarray, got: np.ndarray) -> tuple[str | None, int]:
+    """("row r: expected e, got g", number of differing rows) or (None, 0) when equal."""
+    expected = np.asarray(expected).reshape(-1)
+    got = np.asarray(got).reshape(-1)
+    if expected.shape != got.shape:
+        return f"shape: expected {expected.size} accumulators, got {got.size}", max(expected.size, got.size)
+    bad = np.flatnonzero(expected.astype(np.int64) != got.astype(np.int64))
+    if bad.size == 0:
+        return None, 0
+    r = int(bad[0])
+    return f"row {r}: expected {int(expected[r])}, got {int(got[r])}", int(bad.size)
+
+
+def lossy_error(expected: np.ndarray, got: np.ndarray) -> dict:
+    """Relative RMS error and max abs error of an approximate result against exact accumulators."""
+    e = np.asarray(expected, dtype=np.float64).reshape(-1)
+    g = np.asarray(got, dtype=np.float64).reshape(-1)
+    rms = float(np.sqrt(np.mean(e * e))) or 1.0
+    return {"rel_rms": float(np.sqrt(np.mean((g - e) ** 2)) / rms), "max_abs": float(np.max(np.abs(g - e)))}
+
+
+def check_projection(layer: int, proj: str, expected: np.ndarray, got: np.ndarray, *,
+                     exactness: str) -> CheckResult:
+    """Compare a kernel's accumulators with the reference's: equality, or error if lossy."""
+    M = int(np.asarray(expected).size)
+    K = -1
+    if exactness == "lossy":
+        return CheckResult(layer, proj, M, K, "LOSSY", error=lossy_error(expected, got))
+    got = np.asarray(got)
+    if not np.issubdtype(got.dtype, np.integer):
+        return CheckResult(layer, proj, M, K, "FAILED", mismatch=f"kernel returned {got.dtype}, not integers",
+                           mismatches=M)
+    text, count = first_mismatch(expected, got)
+    return CheckResult(layer, proj, M, K, "FAILED" if text else "VERIFIED", mismatch=text, mismatches=count)
+
+
+# --------------------------------------------------------------------------------------------
+# kernels
+
+
+def kernel_info(spec) -> dict:
+    """The registered facts of a kernel, JSON-ready (name, ISA, format, params, exactness, bound)."""
+    info = {"name": spec.name, "isa": spec.isa, "format": spec.weight_format,
+            "params": dict(spec.params), "exactness": spec.exactness, "description": spec.description}
+    if spec.bound:
+        info["bound"] = spec.bound
+    if spec.error:
+        info["error"] = dict(spec.error)
+    return info
+
+
+class KernelRunner:
+    """One registered kernel (`kernels.registry.KernelSpec`): Programs built once per shape,
+    functional runs on real buffers through `kernels.registry.run`."""
+
+    def __init__(self, spec, **params):
+        self.spec = spec
+        self.params = spec.resolve(**params)
+        self._programs: dict[tuple[int, int], object] = {}
+
+    @property
+    def exactness(self) -> str:
+        return self.spec.exactness
+
+    def program(self, M: int, K: int):
+        """The kernel's Program for shape (M, K) (ValueError naming a violated shape constraint)."""
+        key = (M, K)
+        if key not in self._programs:
+            self.spec.check_shape(M, K, **self.params)
+            self._programs[key] = self.spec.build(M, K, **self.params)
+        return self._programs[key]
+
+    def run(self, codes: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The kernel's accumulators for weight codes [M, K] and one int8 activation row [K]."""
+        from kernels.registry import run
+
+        M, K = codes.shape
+        return np.asarray(run(self.spec, codes, q, program=self.program(M, K), **self.params))
+
+    def check(self, layer: int, proj: str, codes: np.ndarray, q: np.ndarray) -> CheckResult:
+        """Run and compare with `workbench.reference.ternary_matvec` (equality unless lossy)."""
+        from workbench.reference import ternary_matvec
+
+        expected = ternary_matvec(q[None, :], codes)[0]
+        got = self.run(codes, q)
+        c = check_projection(layer, proj, expected, got, exactness=self.exactness)
+        mismatch = c.mismatch
+        if c.status == "FAILED" and c.mismatches < codes.shape[0] + 1 and got.shape == expected.shape:
+            mismatch = self._explain(codes, q, expected, got, mismatch)
+        return CheckResult(layer, proj, codes.shape[0], codes.shape[1], c.status, mismatch, c.mismatches,
+                           c.error)
+
+    def _explain(self, codes, q, expected, got, mismatch: str) -> str:
+        spec = self.spec
+        row = int(np.flatnonzero(expected != got)[0])
+        if spec.diagnose is not None:
+            mismatch = spec.diagnose(codes, q, row, int(expected[row]), int(got[row]), **self.params)
+        if spec.exactness == "bounded" and spec.bound_holds is not None:
+            inside = spec.bound_holds(codes, q, **self.params)
+            mismatch += (" [inputs within the kernel's bound: a kernel bug]" if inside
+                         else f" [inputs outside the kernel's bound: {spec.bound}]")
+        return mismatch
+
+
+# --------------------------------------------------------------------------------------------
+# timing
+
+
+def make_views(names: Iterable[str]) -> dict:
+    """Fresh view listeners by name (summary, pressure, timeline, bottleneck)."""
+    from isa_models.core.views import BottleneckView, PortPressureView, SummaryView, TimelineView
+
+    classes = {"summary": SummaryView, "pressure": PortPressureView, "timeline": TimelineView,
+               "bottleneck": BottleneckView}
+    views = {}
+    for name in names:
+        if name not in classes:
+            raise ValueError(f"unknown view {name!r}; valid: {', '.join(VIEW_NAMES)}")
+        views[name] = classes[name]()
+    return views
+
+
+def time_shape(program, machine, *, M: int, K: int, views: Iterable[str] = (),
+               cold: bool = False) -> ShapeTiming:
+    """Time the (M, K) Program on `machine`, with the named views listening."""
+    from isa_models.core.timing import time_program
+
+    listeners = make_views(views)
+    result = time_program(program, machine, listeners=list(listeners.values()), cold=cold)
+    return ShapeTiming(M, K, result, listeners)
+
+
+# --------------------------------------------------------------------------------------------
+# model, weights and activations
+
+
+def load_model_weights(model: str, *, seed: int, progress: Callable | None = None):
+    """The preset's deterministic random weights (disk-cached for large presets)."""
+    from workbench.reference import get_preset, random_weights
+
+    config = get_preset(model)
+    return random_weights(config, seed=seed, progress=progress)
+
+
+def activation_rows(weights, *, source: str, token_id: int | None, seed: int) -> Callable:
+    """A function ``(layer, proj) -> int8 [K]`` giving the activation row each projection sees.
+
+    source "trace": one decode step of the reference forward pass (`token_id`, default BOS, at
+    position 0); every projection gets exactly the q the reference quantized for it.
+    source "gaussian": a standard-normal row per (layer, proj) from its own seeded generator,
+    quantized with `workbench.quant.quantize_activations`.
+    """
+    from workbench.reference import PROJECTIONS
+
+    config = weights.config
+    if source == "trace":
+        from workbench.reference import Trace, forward
+
+        trace = Trace()
+        token = config.bos_token_id if token_id is None else token_id
+        forward(weights, [token], trace=trace, last_only=True)
+        return lambda layer, proj: np.ascontiguousarray(trace[(layer, proj)].q[0])
+    if source == "gaussian":
+        from workbench.quant import quantize_activations
+
+        def gaussian(layer: int, proj: str) -> np.ndarray:
+            _, K = config.projection_shape(proj)
+            rng = np.random.default_rng((seed, layer, PROJECTIONS.index(proj)))
+            q, _ = quantize_activations(rng.standard_normal(K, dtype=np.float32))
+            return q
+        return gaussian
+    raise ValueError(f"unknown activation source {source!r}; valid: {', '.join(ACTIVATION_SOURCES)}")
+
+
+# --------------------------------------------------------------------------------------------
+# the flow
+
+
+def resolved_config(*, spec, params: dict, machine, weights, layers: list[int], activations: str,
+                    token_id: int | None, seed: int, views, cold: bool) -> dict:
+    """The resolved machine, kernel and model configuration written beside every result."""
+    import workbench
+
+    return {"workbench_version": workbench.__version__, "command": " ".join(sys.argv),
+            "kernel": {**kernel_info(spec), "build_params": params},
+            "machine": machine.to_json(),
+            "model": {**weights.config.to_dict(), "weights_seed": seed,
+                      "weights": {k: v for k, v in weights.meta.items() if isinstance(v, (str, int, float))}},
+            "layers": layers, "activations": activations, "token_id": token_id,
+            "memory": "cold (working set from DRAM)" if cold else "warm (smallest level holding it)",
+            "views": list(views)}
+
+
+def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | None = None,
+             views: Iterable[str] = ("summary",), seed: int = 0, activations: str = "trace",
+             token_id: int | None = None, cold: bool = False, params: dict | None = None,
+             progress: bool = False, workers: int = 2) -> SimulationRun:
+    """Run the simulate flow for one layer (`layer`) or the whole token (`layer=None`).
+
+    Parameters
+    ----------
+    kernel, isa : a kernel registered in `kernels.registry` for that ISA.
+    machine : a machine name of that ISA (`isa_models/machines/<isa>/<name>.toml`).
+    model : a model preset (`workbench models`); its random weights come from `seed`.
+    views : views attached to each unique shape's timing run.
+    activations : "trace" (the reference forward pass's q) or "gaussian" (seeded).
+    cold : time with the working set streamed from DRAM instead of the level holding it.
+    params : build parameters passed to the kernel (tile sizes).
+    progress : show tqdm progress bars on stderr.
+    workers : threads running functional checks in parallel (numpy releases the GIL).
+
+    Raises
+    ------
+    LookupError / ValueError naming the unknown kernel, ISA, machine, model, layer or view.
+    """
+    from isa_models.core.machine import load_machine
+    from kernels import registry
+    from workbench.reference import PROJECTIONS, get_preset
+
+    views = tuple(views)
+    make_views(views)                                   # unknown view names fail before any work
+    spec = registry.get(kernel, isa)
+    mach = load_machine(machine, isa=isa)
+    config = get_preset(model)
+    if layer is not None and not 0 <= layer < config.num_layers:
+        raise ValueError(f"--layer {layer}: model {model!r} has layers 0..{config.num_layers - 1}")
+    if activations not in ACTIVATION_SOURCES:
+        raise ValueError(f"unknown activation source {activations!r}; valid: {', '.join(ACTIVATION_SOURCES)}")
+    params = dict(params or {})
+    runner = KernelRunner(spec, **params)
+    layers = list(range(config.num_layers)) if layer is None else [layer]
+
+    bar = _progress(progress, total=config.num_layers, desc=f"weights {model}", unit="layer")
+    weights = load_model_weights(model, seed=seed, progress=lambda _: bar.update(1))
+    bar.close()
+    rows = activation_rows(weights, source=activations, token_id=token_id, seed=seed)
+
+    # timing: once per unique shape
+    shapes: dict[tuple[int, int], ShapeTiming] = {}
+    for proj in PROJECTIONS:
+        M, K = config.projection_shape(proj)
+        if (M, K) not in shapes:
+            shapes[(M, K)] = time_shape(runner.program(M, K), mach, M=M, K=K, views=views, cold=cold)
+
+    # function: every projection of every selected layer, with its own weights
+    def one(job) -> CheckResult:
+        li, proj = job
+        codes = np.ascontiguousarray(weights.layers[li].projection(proj).codes)
+        return runner.check(li, proj, codes, rows(li, proj))
+
+    jobs = [(li, p) for li in layers for p in PROJECTIONS]
+    for M, K in shapes:                                   # build programs before threads share them
+        runner.program(M, K)
+    bar = _progress(progress, total=len(jobs), desc=f"verify {kernel}", unit="proj")
+    checks: list[CheckResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for c in pool.map(one, jobs):
+            checks.append(c)
+            bar.update(1)
+    bar.close()
+
+    results = [ProjectionResult(c, shapes[(c.M, c.K)]) for c in checks]
+    cfg = resolved_config(spec=spec, params=params, machine=mach, weights=weights, layers=layers,
+                          activations=activations, token_id=token_id, seed=seed, views=views, cold=cold)
+    run = SimulationRun(cfg, results, shapes)
+    if layer is None:
+        run.token = project_token(run, machine=mach, weight_bytes=_weight_bytes(spec, config))
+    return run
+
+
+def _weight_bytes(spec, config) -> int:
+    """Packed weight bytes of one token's projections in the kernel's format."""
+    from workbench.formats import get_format
+    from workbench.reference import PROJECTIONS
+
+    fmt = get_format(spec.weight_format)
+    per_layer = 0
+    for proj in PROJECTIONS:
+        M, K = config.projection_shape(proj)
+        per_layer += int(fmt.nbytes(M, K, **fmt.default_layout(M, K)))
+    return per_layer * config.num_layers
+
+
+def project_token(run: SimulationRun, *, machine, weight_bytes: int) -> TokenProjection:
+    """Sum the per-projection kernel cycles of a whole-token run into a per-token projection."""
+    cycles = sum(p.timing.cycles for p in run.projections)
+    return TokenProjection(kernel_cycles=cycles, kernel_seconds=cycles / (machine.clock_ghz * 1e9),
+                           weight_bytes=weight_bytes, dram_gbps_core=machine.dram_gbps_core,
+                           dram_gbps_chip=machine.dram_gbps_chip, cores=machine.cores)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, **kw):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(file=sys.stderr, **kw)
