@@ -1,0 +1,98 @@
+"""TQ2_0 on AVX2, ggml style (ggml_vec_dot_tq2_0_q8_K) with int8 per-token activations.
+
+Kernel layer (research/kernels.md §3.1, §3.3, §5.5). Weights: format "tq2_0" (66-byte blocks of
+256: qs[64] then fp16 d; element 128h + 32l + m sits in qs[32h + m], bits 2l+1:2l, as code t+1).
+Per block and row: two 32-byte loads, vpsrlw by 2/4/6 + vpand 0x03 give 8 vectors of codes 0..2,
+8 vpmaddubsw with the activations into two int16 accumulators (sumi0, sumi1), then
+sumi0 + sumi1 - bsums (the -1 offset: Q8_K's per-16 activation sums, computed at quantization
+time, an input here), vpmaddwd with ones: the block's int32 sum of t*q in 8 lanes.
+
+Where this departs from ggml, by design: ggml multiplies each block's int32 by d * d_y in fp32
+and sums floats. Here activations are per-token int8 (one scale), and the block scales d are
+fp16(gamma) for every non-zero block, so the per-block int32 sums are added exactly in int32 and
+the scale is applied outside (the fp16 d bytes are not read). Exact: an int16 lane holds at most
+16 products |c*q| <= 256 plus a bsum (|.| <= 2048), far inside int16.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isa_models.avx2 import ISA
+from isa_models.core.program import Program, ProgramBuilder
+from kernels.avx2_common import check_q, const_bytes, int32_rows, store_row_sums
+from kernels.registry import KernelSpec
+from workbench.formats import get_format
+
+__all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "block_sums"]
+
+QK_K = 256
+BLOCK_BYTES = 66
+ROWS = 4
+
+
+def check_shape(M: int, K: int) -> None:
+    """K a multiple of 256, M a multiple of 4."""
+    if K <= 0 or K % QK_K:
+        raise ValueError(f"tq2/avx2: K={K} is not a positive multiple of {QK_K}")
+    if M <= 0 or M % ROWS:
+        raise ValueError(f"tq2/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+
+
+def build(M: int, K: int) -> Program:
+    """The TQ2_0 Program for an M x K weight."""
+    check_shape(M, K)
+    nb = K // QK_K
+    b = ProgramBuilder(ISA, f"tq2_avx2_{M}x{K}", kernel="tq2", M=M, K=K, format="tq2_0", rows=ROWS)
+    w = b.buffer("w", get_format("tq2_0").nbytes(M, K))
+    q = b.buffer("q", K)
+    bsums = b.buffer("bsums", 2 * (K // 16))
+    consts = b.buffer("const", 64, role="const")
+    acc_out = b.buffer("acc", 4 * M, role="output")
+    mask = b.vmovdqu_load_ymm(consts[0], comment="0x03 per byte")
+    with b.loop("t", M // ROWS, parallel=True) as t:
+        acc32 = [b.vpxor_zero_ymm() for _ in range(ROWS)]
+        with b.loop("j", nb) as j:
+            for r in range(ROWS):
+                base = (t * ROWS + r) * (nb * BLOCK_BYTES) + j * BLOCK_BYTES
+                sumi = []
+                for h in range(2):
+                    x = b.vmovdqu_load_ymm(w[base + 32 * h])
+                    fields = [b.vpand_ymm(x, mask)] + [b.vpand_ymm(b.vpsrlw_ymm(x, 2 * l), mask)
+                                                       for l in (1, 2, 3)]
+                    p = [b.vpmaddubsw_ymm_m(f, q[j * QK_K + 128 * h + 32 * l]) for l, f in enumerate(fields)]
+                    sumi.append(b.vpaddw_ymm(b.vpaddw_ymm(p[0], p[1]), b.vpaddw_ymm(p[2], p[3])))
+                s16 = b.vpsubw_ymm_m(b.vpaddw_ymm(sumi[0], sumi[1]), bsums[j * 32])
+                b.vpaddd_ymm(acc32[r], b.vpmaddwd_ymm_m(s16, consts[32]), out=acc32[r])
+        store_row_sums(b, acc32, acc_out[t * (4 * ROWS)])
+    return b.build()
+
+
+def block_sums(q: np.ndarray) -> np.ndarray:
+    """Q8_K-style bsums: int16 sum of every 16 consecutive activations (as bytes)."""
+    return q.astype(np.int16).reshape(-1, 16).sum(axis=1).astype("<i2").view(np.uint8)
+
+
+def prepare(codes, q) -> dict[str, np.ndarray]:
+    """Buffers: w (tq2_0 bytes, gamma 1), q, bsums (int16 per 16 activations), const."""
+    m, k = np.shape(codes)
+    check_shape(m, k)
+    q = check_q(q, k, "tq2/avx2.prepare")
+    return {"w": get_format("tq2_0").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
+            "bsums": block_sums(q), "const": const_bytes(np.full(32, 3, np.uint8), np.ones(16, "<i2"))}
+
+
+def result(buffers) -> np.ndarray:
+    """int32 [M]: sum over blocks of the block's int32 sum(t*q) (block scales not applied)."""
+    return int32_rows(buffers)
+
+
+KERNEL = KernelSpec(
+    name="tq2", isa="avx2", weight_format="tq2_0",
+    description="ggml TQ2_0 vec_dot with int8 per-token activations: shifts/masks, vpmaddubsw into two "
+                "int16 sums per 256-block, minus Q8_K bsums, vpmaddwd to int32 per block, blocks summed in "
+                "int32 (fp16 block scales applied outside; kernels.md §3.3)",
+    params={},
+    exactness="exact",
+    build=build, prepare=prepare, result=result, check_shape=check_shape,
+)

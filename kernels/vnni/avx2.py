@@ -1,0 +1,113 @@
+"""vnni: I2_S weights through EVEX vpdpbusd ymm with in-place 2-bit fields (this project's design).
+
+Kernel layer; aims to beat I2_S, TL2 and TQ2 on Zen 4 (research/isa.md §1.2-§1.3: vpdpbusd ymm is
+4-cycle latency at 0.5 rthr, so it needs 8 independent accumulators; vpand issues on 4 pipes).
+Weights: format "i2s_x86" unchanged. Instead of I2_S's 3 vpsrlw + 4 vpand, each 32-byte block is
+masked in place with 0xC0, 0x30, 0x0C and 0x03: the field of quarter s then holds c * 4^(3-s)
+(c = t + 1 in {0, 1, 2}, so at most 128: a valid u8). vpdpbusd(field_s, q quarter s) accumulates
+4^(3-s) * sum(c*q) in int32; quarters keep separate accumulators, and `chains` sets of them
+alternate over blocks (2 sets x 4 quarters = 8 chains per row hide the 4-cycle latency). At the
+end of a row: A_s >> 2(3-s) (exact: every term is a multiple of 4^(3-s)), summed, stored per row;
+4 rows are reduced together and sum(q) is subtracted, as in I2_S. Per block-row: 1 load, 4 vpand,
+4 vpdpbusd (memory q) versus I2_S's 1 + 3 + 4 + 4 + 4 vector ops.
+
+Exactness: "exact". No int16 stage; an int32 lane of A_0 sums at most 4 * K/128 products of
+|64*2*q| <= 16384, i.e. |A_0| <= 512 K < 2^31 for K <= 2^21 (`check_shape` enforces it).
+Requires AVX512-VNNI + AVX512-VL (this host has them; isa.md §1.2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isa_models.avx2 import ISA
+from isa_models.core.program import Program, ProgramBuilder
+from kernels.avx2_common import check_q, const_bytes, int32_rows, q_sum_bytes, store_row_sums
+from kernels.registry import KernelSpec
+from workbench.formats import get_format
+
+__all__ = ["KERNEL", "build", "prepare", "result", "check_shape"]
+
+QK = 128
+ROWS = 4                       # rows per output tile (reduced together)
+MASKS = (0xC0, 0x30, 0x0C, 0x03)
+SHIFTS = (6, 4, 2, 0)          # A_s >> SHIFTS[s] undoes the field's 4^(3-s)
+K_MAX = 1 << 21
+
+
+def check_shape(M: int, K: int, *, chains: int = 2) -> None:
+    """K a multiple of 128 and <= 2^21, M a multiple of 4, chains in 1..2."""
+    if K <= 0 or K % QK or K > K_MAX:
+        raise ValueError(f"vnni/avx2: K={K} is not a positive multiple of {QK} up to {K_MAX}")
+    if M <= 0 or M % ROWS:
+        raise ValueError(f"vnni/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    if chains not in (1, 2):
+        raise ValueError(f"vnni/avx2: chains={chains} must be 1 or 2 (accumulator sets per row)")
+
+
+def build(M: int, K: int, *, chains: int = 2) -> Program:
+    """The vnni Program for an M x K weight."""
+    check_shape(M, K, chains=chains)
+    nb = K // QK
+    row_bytes = K // 4
+    b = ProgramBuilder(ISA, f"vnni_avx2_{M}x{K}", kernel="vnni", M=M, K=K, format="i2s_x86",
+                       chains=chains, rows=ROWS)
+    w = b.buffer("w", get_format("i2s_x86").nbytes(M, K))
+    q = b.buffer("q", K)
+    qsum = b.buffer("qsum", 4)
+    consts = b.buffer("const", 32 * len(MASKS), role="const")
+    rowsum = b.buffer("rowsum", 32 * M, role="scratch")
+    acc_out = b.buffer("acc", 4 * M, role="output")
+    masks = [b.vmovdqu_load_ymm(consts[32 * s], comment=f"0x{m:02X} per byte") for s, m in enumerate(MASKS)]
+
+    def block(accs, row, blk):
+        x = b.vmovdqu_load_ymm(w[row * row_bytes + blk * 32])
+        for s in range(4):
+            b.vpdpbusd_ymm_m(accs[s], b.vpand_ymm(x, masks[s]), q[blk * QK + 32 * s], out=accs[s])
+
+    with b.loop("t", M // ROWS, parallel=True) as t:
+        with b.loop("r", ROWS) as r:
+            row = t * ROWS + r
+            sets = [[b.vpxor_zero_ymm() for _ in range(4)] for _ in range(chains)]
+            with b.loop("j", nb // chains) as j:
+                for c in range(chains):
+                    block(sets[c], row, j * chains + c)
+            for extra in range(nb - nb % chains, nb):
+                block(sets[0], row, extra)
+            total = None
+            for s in range(4):
+                a = sets[0][s]
+                for c in range(1, chains):
+                    a = b.vpaddd_ymm(a, sets[c][s])
+                if SHIFTS[s]:
+                    a = b.vpsrad_ymm(a, SHIFTS[s])
+                total = a if total is None else b.vpaddd_ymm(total, a)
+            b.vmovdqu_store_ymm(rowsum[row * 32], total)
+        rows = [b.vmovdqu_load_ymm(rowsum[(t * ROWS + i) * 32]) for i in range(ROWS)]
+        store_row_sums(b, rows, acc_out[t * (4 * ROWS)], subtract=b.vpbroadcastd_ymm_m(qsum[0]))
+    return b.build()
+
+
+def prepare(codes, q, *, chains: int = 2) -> dict[str, np.ndarray]:
+    """Buffers: w (i2s_x86 bytes, gamma 1), q, qsum (int32 sum(q)), const (the four field masks)."""
+    m, k = np.shape(codes)
+    check_shape(m, k, chains=chains)
+    q = check_q(q, k, "vnni/avx2.prepare")
+    return {"w": get_format("i2s_x86").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
+            "qsum": q_sum_bytes(q), "const": const_bytes(*(np.full(32, m_, np.uint8) for m_ in MASKS))}
+
+
+def result(buffers) -> np.ndarray:
+    """int32 [M]: sum(t*q) per row."""
+    return int32_rows(buffers)
+
+
+KERNEL = KernelSpec(
+    name="vnni", isa="avx2", weight_format="i2s_x86",
+    description="workbench design: I2_S bytes masked in place (0xC0/0x30/0x0C/0x03, no shifts), EVEX "
+                "vpdpbusd ymm into 8 int32 chains per row (2 sets x 4 quarters), scaled back by shifts, "
+                "minus sum(q); exact in int32",
+    params={"chains": 2},
+    exactness="exact",
+    build=build, prepare=prepare, result=result, check_shape=check_shape,
+)
