@@ -109,8 +109,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--kernel is required for --isa {args.isa} (see `workbench kernels`)")
     if args.plot and args.layer is not None:
         raise ValueError("--plot needs a whole-token run (omit --layer)")
+    from workbench.commands.kernels import check_isa
     from workbench.flow import simulate
     from workbench.report import render_text, write_outputs
+
+    check_isa(args.isa)
 
     views = parse_views(args.views, whole_token=args.layer is None)
     sim = simulate(kernel=args.kernel, isa=args.isa, machine=args.machine, model=args.model,

@@ -1,0 +1,82 @@
+"""`workbench simulate` through workbench.cli.main: layer and whole-token runs, outputs, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from workbench.cli import main
+
+BASE = ["simulate", "--isa", "avx2", "--machine", "zen4", "--model", "tiny", "--no-progress"]
+
+
+def test_layer_run_prints_table_views_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    rc = main(BASE + ["--kernel", "i2s", "--layer", "0", "--views", "summary,pressure,timeline,bottleneck",
+                      "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert text.count(" VERIFIED ") == 7 and text.rstrip().splitlines()[-2] == "ALL VERIFIED"
+    for header in ("--- summary view", "--- pressure view", "--- timeline view", "--- bottleneck view"):
+        assert header in text
+    assert "Resource pressure per iteration" in text and "Timeline of loop" in text
+    data = json.loads(out.read_text())
+    assert data["verified"] is True
+    assert data["config"]["machine"]["name"] == "zen4" and data["config"]["kernel"]["name"] == "i2s"
+    assert data["config"]["model"]["hidden_size"] == 256
+    assert [p["proj"] for p in data["projections"]] == ["q", "k", "v", "o", "gate", "up", "down"]
+    assert all(p["cycles"] > 0 and p["binding"] for p in data["projections"])
+
+
+def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
+    png = tmp_path / "tok.png"
+    rc = main(BASE + ["--kernel", "vnni", "--plot", str(png), "--out", str(tmp_path / "o")])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "Whole token: 14 projections (2 layers x 7), 14 verified" in text
+    assert "tokens/s" in text and "DRAM roofline" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("simulate.json", "config.json", "report.txt"):
+        assert (tmp_path / "o" / name).is_file()
+    tok = json.loads((tmp_path / "o" / "simulate.json").read_text())["token"]
+    assert [row["cores"] for row in tok["by_cores"]] == [1, 2]
+
+
+@pytest.mark.parametrize("argv, culprit", [
+    (["--kernel", "nope"], "unknown kernel 'nope' for ISA 'avx2'; valid: "),
+    (["--kernel", "i2s", "--machine", "pentium"], "unknown machine 'pentium' for ISA avx2; valid: "),
+    (["--kernel", "i2s", "--isa", "mips"], "unknown ISA 'mips'"),
+    (["--kernel", "i2s", "--views", "flames"], "unknown view 'flames'"),
+    (["--kernel", "i2s", "--layer", "0", "--plot", "x.png"], "--plot needs a whole-token run"),
+    (["--kernel", "i2s", "--param", "blocks_per_chunk"], "expected KEY=INT"),
+    (["--kernel", "i2s", "--param", "tiles=4"], "unknown parameter 'tiles'"),
+])
+def test_bad_input_is_one_line_exit_2(argv, culprit, capsys):
+    args = list(BASE)
+    for flag in ("--isa", "--machine"):
+        if flag in argv:
+            k = args.index(flag)
+            del args[k:k + 2]
+    rc = main(args + argv)
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1 and culprit in err
+
+
+def test_npu_dispatch_without_npu_flow(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "workbench.npu_flow", None)
+    rc = main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--layer", "0"])
+    assert rc == 2
+    assert capsys.readouterr().err.strip() == ("workbench simulate: error: the NPU flow is not built in "
+                                               "this checkout (workbench/npu_flow.py is missing)")
+
+
+def test_help_names_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = capsys.readouterr().out
+    for opt in ("--isa", "--machine", "--kernel", "--model", "--layer", "--views", "--json", "--seed",
+                "--plot", "--out"):
+        assert opt in text

@@ -1,0 +1,70 @@
+"""`workbench emit`: print a registered kernel's generated C intrinsics or inner-loop assembly.
+
+Top of the flow: builds the kernel's Program for one shape (`kernels.registry`) and prints
+`kernels.codegen.emit_c` (the C function `NativeKernel` compiles) or `emit_asm` (the innermost
+loops cut from the compiler's assembly, framed as llvm-mca regions).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register", "run", "parse_shape"]
+
+EMIT_ISAS = ("avx2",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("emit", help="print a kernel's generated C or assembly",
+                       description="Build the kernel's Program for one shape and print it as C with "
+                                   "intrinsics (--lang c), as the innermost loops' assembly from the "
+                                   "compiled C, framed for llvm-mca (--lang asm), or as the Program "
+                                   "itself (--lang program).",
+                       epilog="examples:\n  workbench emit --kernel tl2 --isa avx2 --lang c\n"
+                              "  workbench emit --kernel i2s --isa avx2 --lang asm --shape 640,2560 "
+                              "| llvm-mca -mcpu=znver3",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kernel", required=True, help="registered kernel (see `workbench kernels`)")
+    p.add_argument("--isa", default="avx2", help="ISA (default: avx2)")
+    p.add_argument("--lang", choices=("c", "asm", "program"), default="c", help="what to print (default: c)")
+    p.add_argument("--shape", default="2560,2560", metavar="M,K",
+                   help="projection shape: rows M, reduction K (default: 2560,2560)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=INT",
+                   help="kernel build parameter (tile size), repeatable")
+    p.add_argument("--compiler", choices=("gcc", "clang"), default="gcc", help="for --lang asm (default: gcc)")
+    p.set_defaults(handler=run)
+
+
+def parse_shape(text: str) -> tuple[int, int]:
+    """'640,2560' -> (640, 2560); ValueError naming the bad text otherwise."""
+    parts = text.replace("x", ",").split(",")
+    try:
+        M, K = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--shape {text!r}: expected M,K (two positive integers)") from None
+    if M <= 0 or K <= 0:
+        raise ValueError(f"--shape {text!r}: M and K must be positive")
+    return M, K
+
+
+def run(args: argparse.Namespace) -> int:
+    from kernels.registry import get
+    from workbench.commands.kernels import check_isa
+    from workbench.commands.simulate import _params
+
+    check_isa(args.isa)
+    spec = get(args.kernel, args.isa)
+    M, K = parse_shape(args.shape)
+    params = spec.resolve(**_params(args.param))
+    spec.check_shape(M, K, **params)
+    program = spec.build(M, K, **params)
+    if args.lang == "program":
+        print(program.to_text())
+        return 0
+    if args.isa not in EMIT_ISAS:
+        raise ValueError(f"--lang {args.lang}: code emission exists for ISA(s) {', '.join(EMIT_ISAS)}, "
+                         f"not {args.isa}")
+    from kernels.codegen import emit_asm, emit_c
+
+    print(emit_c(program) if args.lang == "c" else emit_asm(program, compiler=args.compiler), end="")
+    return 0

@@ -1,0 +1,58 @@
+"""`workbench kernels`: list the registered kernels with their format, exactness and parameters.
+
+Top of the flow: reads `kernels.registry` and prints one row per kernel (name, ISA, weight format,
+exactness, default parameters, and the proven bound or measured error), or JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+__all__ = ["register", "run", "check_isa"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("kernels", help="list registered kernels",
+                       description="List the kernels in kernels.registry: name, ISA, weight format, "
+                                   "exactness (exact / bounded with its proven bound / lossy with its "
+                                   "measured error) and default build parameters.",
+                       epilog="examples:\n  workbench kernels\n  workbench kernels --isa avx2 --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--isa", help="only kernels of this ISA")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=run)
+
+
+def check_isa(isa: str) -> None:
+    """Raise LookupError naming the valid ISAs if no kernel is registered for `isa`."""
+    from kernels.registry import kernels
+
+    valid = sorted({s.isa for s in kernels()})
+    if isa not in valid:
+        raise LookupError(f"unknown ISA {isa!r}: no kernels registered for it; valid: {', '.join(valid)}")
+
+
+def _bound_or_error(spec) -> str:
+    if spec.exactness == "bounded":
+        return spec.bound
+    if spec.exactness == "lossy":
+        return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec.error.items())
+    return "equals the reference int32 accumulators"
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.flow import kernel_info
+    from kernels.registry import kernels
+
+    if args.isa:
+        check_isa(args.isa)
+    specs = kernels(args.isa)
+    if args.json:
+        print(json.dumps([kernel_info(s) for s in specs], indent=2, default=str))
+        return 0
+    print(f"{'kernel':<8} {'isa':<5} {'format':<8} {'exactness':<9} {'parameters':<28} bound / error")
+    for s in specs:
+        params = ", ".join(f"{k}={v}" for k, v in s.params.items()) or "-"
+        print(f"{s.name:<8} {s.isa:<5} {s.weight_format:<8} {s.exactness:<9} {params:<28} {_bound_or_error(s)}")
+    return 0
