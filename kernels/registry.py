@@ -41,8 +41,8 @@ class KernelSpec:
     exactness : "exact", "bounded" or "lossy"
     bound : str
         For "bounded": the proven condition under which the result is exact, in words.
-    bound_holds : callable ``(codes, q, **params) -> bool`` or None
-        For "bounded": the bound as a predicate over the inputs (True: the kernel is exact).
+    bound_holds : callable ``(codes, q, **params) -> bool [M]`` or None
+        For "bounded": the bound as a predicate over the inputs, per row (True: that row is exact).
     error : Mapping[str, float]
         For "lossy": the measured error against the exact accumulators and how it was measured.
     build : ``(M, K, **params) -> Program``

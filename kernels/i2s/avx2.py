@@ -125,10 +125,10 @@ def lane_sums(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
-def bound_holds(codes, q, *, blocks_per_chunk: int = 32) -> bool:
-    """True iff every int16 lane's chunk sum fits int16: then the kernel is exact."""
+def bound_holds(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
+    """bool [M]: True for the rows whose int16 lane chunk sums all fit int16 (exact rows)."""
     s = lane_sums(codes, q, blocks_per_chunk=blocks_per_chunk)
-    return bool(((s >= -32768) & (s <= 32767)).all())
+    return ((s >= -32768) & (s <= 32767)).all(axis=(1, 2))
 
 
 def diagnose(codes, q, row: int, expected: int, got: int, *, blocks_per_chunk: int = 32) -> str:
