@@ -69,9 +69,10 @@ def build(M: int, K: int, *, chains: int = 2) -> Program:
         with b.loop("r", ROWS) as r:
             row = t * ROWS + r
             sets = [[b.vpxor_zero_ymm() for _ in range(4)] for _ in range(chains)]
-            with b.loop("j", nb // chains) as j:
-                for c in range(chains):
-                    block(sets[c], row, j * chains + c)
+            if nb // chains:
+                with b.loop("j", nb // chains) as j:
+                    for c in range(chains):
+                        block(sets[c], row, j * chains + c)
             for extra in range(nb - nb % chains, nb):
                 block(sets[0], row, extra)
             total = None
