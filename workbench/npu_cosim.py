@@ -49,7 +49,8 @@ def run_job(params, streams: list[dict], *, sim: str = "icarus", waves: bool = F
             tag: str = "cosim") -> tuple[list[dict], dict]:
     """Build NpuTop(params) for `sim`, play `streams` on it, return (results, info).
 
-    info: build_seconds, run_seconds, build_dir. Raises OSError when the simulator is missing and
+    info: build_seconds, run_seconds, build_dir, log (the simulator's output goes to build.log
+    and sim.log there, not to the terminal). Raises OSError when the simulator is missing and
     RuntimeError when the simulation itself fails (its log is in the build directory).
     """
     from cocotb_tools.runner import get_runner
@@ -72,7 +73,8 @@ def run_job(params, streams: list[dict], *, sim: str = "icarus", waves: bool = F
     runner = get_runner(sim)
     runner.build(sources=[src], hdl_toplevel=TOP_NAME, build_dir=build_dir, always=True,
                  timescale=("1ns", "1ps"), waves=waves,
-                 build_args=["-Wno-fatal"] if sim == "verilator" else [])
+                 build_args=["-Wno-fatal"] if sim == "verilator" else [],
+                 log_file=build_dir / "build.log")
     t1 = time.perf_counter()
     repo = str(Path(__file__).resolve().parent.parent)
     env = {"NPU_COSIM_JOB": str(job), "NPU_COSIM_OUT": str(out),
@@ -80,11 +82,12 @@ def run_job(params, streams: list[dict], *, sim: str = "icarus", waves: bool = F
            "NPU_COSIM_BUS": str(params.dma_bytes_per_cycle),
            "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
     runner.test(hdl_toplevel=TOP_NAME, test_module="workbench.npu_cosim", build_dir=build_dir,
-                test_dir=build_dir, extra_env=env, waves=waves)
+                test_dir=build_dir, extra_env=env, waves=waves, log_file=build_dir / "sim.log")
     t2 = time.perf_counter()
     if not out.exists():
         raise RuntimeError(f"rtl co-simulation on {sim} produced no results; see {build_dir}")
-    return read_results(out), {"build_seconds": t1 - t0, "run_seconds": t2 - t1, "build_dir": str(build_dir)}
+    return read_results(out), {"build_seconds": t1 - t0, "run_seconds": t2 - t1, "build_dir": str(build_dir),
+                               "log": str(build_dir / "sim.log")}
 
 
 async def _play_one(dut, words: list[int], dram: np.ndarray, *, latency: int, bus: int,

@@ -236,6 +236,7 @@ def cosimulate_layer(run: NpuRun, layer: int, *, sim: str = "icarus", waves: boo
     for r in out:
         r["simulator"] = sim
         r["build_seconds"] = info["build_seconds"]
+        r["log"] = info["log"]
     return out
 
 
@@ -252,6 +253,8 @@ def render_cosim(records: list[dict], *, machine: str, layer: int) -> str:
         lines.append(f"{r['proj']:<5} {str(r['M']) + 'x' + str(r['K']):>11} {r['commands']:>6} {ident:<19} "
                      f"{r['model_cycles']:>10,} {r['rtl_cycles']:>10,} {equal:<12} {r['sim_seconds']:>7.1f}")
     ok = all(r["integers_identical"] and r["model_cycles"] == r["rtl_cycles"] for r in records)
+    if records:
+        lines.append(f"simulator log: {records[0]['log']}")
     lines.append("co-simulation: " + ("integers and cycle counts identical" if ok else "MISMATCH"))
     return "\n".join(lines)
 
