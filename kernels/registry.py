@@ -21,7 +21,8 @@ __all__ = ["KernelSpec", "register", "get", "kernels", "run", "KERNEL_MODULES", 
 EXACTNESS = ("exact", "bounded", "lossy")
 
 #: Modules that define the built-in kernels (each exposes ``KERNEL``, a `KernelSpec`).
-KERNEL_MODULES = ("kernels.i2s.avx2", "kernels.tl2.avx2", "kernels.tq2.avx2", "kernels.vnni.avx2")
+KERNEL_MODULES = ("kernels.i2s.avx2", "kernels.tl2.avx2", "kernels.tq2.avx2", "kernels.tmac.avx2",
+                  "kernels.vnni.avx2")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""T-MAC-style kernels (bit-plane LUT lookups with int8-rounded tables), one module per ISA."""

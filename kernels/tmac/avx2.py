@@ -1,0 +1,168 @@
+"""T-MAC-style int8-table kernel on AVX2 (g = 4, two bit planes): lossy by design.
+
+Kernel layer (research/kernels.md §2.1-§2.2, §5.6). Weights: format "tmac" (u = t + 2, planes
+(M, 2, K/4) of 4-bit group indices, two per byte, low nibble first). T-MAC permutes those bytes
+offline so a vector holds one byte column of 32 rows; the "tmac" format stores the plain order,
+so `prepare` applies that permutation to the packed bytes (tiles of 32 rows: [tile][byte
+column][plane][row]) -- a reordering only, every nibble comes from `workbench.formats`.
+
+Table (per group of 4 activations): LUT[idx] = sum_i (2 bit_i(idx) - 1) q_i, rounded to int8
+with the activation group's scale ls = max over its groups of sum|q_i| / 127 (act_group
+activations, 64 as for BitNet-3B): qlut = rint(LUT * (127 / max)) in fp32, as T-MAC's AVX2
+lut_ctor. The AVX2 ISA model has no fp32 instructions (vcvtdq2ps, vmulps, vroundps, vcvtps2dq),
+so this rounding runs in `prepare` (numpy fp32) and the tables are a Program input.
+
+Program: per 32-row tile and byte column, per plane: nibbles (vpand / vpsrlw), one vpshufb per
+group into its broadcast 16-byte table, vpmovsxbw widening, int16 accumulation of
+qT0 + 2 qT1 over an activation group (|.| <= 16 * 3 * 127, exact in int16), then int32 per
+(activation group, row) into "acc" [K/act_group, M]. `result` applies
+sum_g ls_g * acc_g / 2 - sum(q) / 2 in fp32 (T-MAC's reconstruction w = b0 + 2 b1 - 2) and
+rounds to int32: an approximation of the exact accumulator; its error is measured (`measure_error`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isa_models.avx2 import ISA
+from isa_models.core.program import Program, ProgramBuilder
+from kernels.avx2_common import check_q, const_bytes
+from kernels.registry import KernelSpec
+from workbench.formats import get_format
+
+__all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "build_tables", "tile_weights",
+           "measure_error", "MEASURED_ERROR"]
+
+G = 4
+ROWS = 32
+
+
+def check_shape(M: int, K: int, *, act_group: int = 64) -> None:
+    """M a multiple of 32, act_group a multiple of 8 dividing K."""
+    if act_group <= 0 or act_group % 8:
+        raise ValueError(f"tmac/avx2: act_group={act_group} is not a positive multiple of 8")
+    if K <= 0 or K % act_group:
+        raise ValueError(f"tmac/avx2: K={K} is not a positive multiple of act_group={act_group}")
+    if M <= 0 or M % ROWS:
+        raise ValueError(f"tmac/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+
+
+def build(M: int, K: int, *, act_group: int = 64) -> Program:
+    """The T-MAC-style Program for an M x K weight."""
+    check_shape(M, K, act_group=act_group)
+    n_ag, cols = K // act_group, K // 8
+    b = ProgramBuilder(ISA, f"tmac_avx2_{M}x{K}", kernel="tmac", M=M, K=K, format="tmac",
+                       act_group=act_group, rows=ROWS)
+    w = b.buffer("w", M * K // 4)
+    lut = b.buffer("lut", 16 * (K // G))
+    b.buffer("lut_scale", 4 * n_ag)           # read by `result` only (fp32 scaling, see docstring)
+    b.buffer("qsum", 4)
+    consts = b.buffer("const", 32, role="const")
+    acc_out = b.buffer("acc", 4 * M * n_ag, role="output")
+    nib = b.vmovdqu_load_ymm(consts[0], comment="0x0F per byte")
+    with b.loop("t", M // ROWS, parallel=True) as t:
+        with b.loop("ag", n_ag) as ag:
+            acc = [b.vpxor_zero_ymm(), b.vpxor_zero_ymm()]          # rows 0-15, 16-31 (int16)
+            with b.loop("p", act_group // 8) as p:
+                col = ag * (act_group // 8) + p
+                for plane in range(2):
+                    a = b.vmovdqu_load_ymm(w[(t * cols + col) * 64 + plane * 32])
+                    for half, idx in enumerate((b.vpand_ymm(a, nib), b.vpand_ymm(b.vpsrlw_ymm(a, 4), nib))):
+                        v = b.vpshufb_ymm(b.vbroadcasti128_ymm_m(lut[(col * 2 + half) * 16]), idx)
+                        for part, x in enumerate((v, b.vextracti128_ymm(v, 1))):
+                            wide = b.vpmovsxbw_ymm(x)
+                            if plane == 1:
+                                wide = b.vpaddw_ymm(wide, wide)             # alpha = 2 for plane 1
+                            b.vpaddw_ymm(acc[part], wide, out=acc[part])
+            for part in range(2):
+                for quarter, x in enumerate((acc[part], b.vextracti128_ymm(acc[part], 1))):
+                    b.vmovdqu_store_ymm(acc_out[(ag * M + t * ROWS + part * 16 + quarter * 8) * 4],
+                                        b.vpmovsxwd_ymm(x))
+    return b.build()
+
+
+def tile_weights(packed: np.ndarray, M: int, K: int) -> np.ndarray:
+    """T-MAC's offline reordering of "tmac" bytes: [row, plane, column] -> [tile, column, plane, row]."""
+    body = packed[:M * K // 4].reshape(M // ROWS, ROWS, 2, K // 8)
+    return np.ascontiguousarray(body.transpose(0, 3, 2, 1)).reshape(-1)
+
+
+def build_tables(q: np.ndarray, act_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """(qlut int8 [K/4, 16], ls fp32 [K/act_group]): T-MAC's int8 tables and group scales."""
+    groups = q.astype(np.float32).reshape(-1, G)
+    signs = np.array([[2 * ((idx >> i) & 1) - 1 for i in range(G)] for idx in range(16)], np.float32)
+    lut = groups @ signs.T                                          # exact small integers in fp32
+    absmax = np.abs(groups).sum(axis=1).reshape(-1, act_group // G).max(axis=1)
+    absmax = np.maximum(absmax, np.float32(1.0))                    # all-zero group: any scale works
+    inv = (np.float32(127.0) / absmax).astype(np.float32)
+    per_group = np.repeat(inv, act_group // G)[:, None]
+    qlut = np.clip(np.rint((lut * per_group).astype(np.float32)), -128, 127).astype(np.int8)
+    return qlut, (absmax / np.float32(127.0)).astype(np.float32)
+
+
+def prepare(codes, q, *, act_group: int = 64) -> dict[str, np.ndarray]:
+    """Buffers: w (tmac bytes, T-MAC tile order), lut (int8 tables), lut_scale, qsum, const."""
+    m, k = np.shape(codes)
+    check_shape(m, k, act_group=act_group)
+    q = check_q(q, k, "tmac/avx2.prepare")
+    qlut, ls = build_tables(q, act_group)
+    return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k),
+            "lut": qlut.view(np.uint8).reshape(-1), "lut_scale": ls.astype("<f4").view(np.uint8),
+            "qsum": np.array([int(q.astype(np.int64).sum())], "<i4").view(np.uint8),
+            "const": const_bytes(np.full(32, 0x0F, np.uint8))}
+
+
+def result(buffers) -> np.ndarray:
+    """int32 [M]: rint(sum_g ls_g * acc_g / 2 - sum(q) / 2), accumulated in fp32."""
+    ls = np.asarray(buffers["lut_scale"]).view("<f4").astype(np.float32)
+    acc = np.asarray(buffers["acc"]).view("<i4").reshape(ls.size, -1).astype(np.float32)
+    qsum = np.float32(np.asarray(buffers["qsum"]).view("<i4")[0])
+    total = np.zeros(acc.shape[1], np.float32)
+    for g in range(ls.size):
+        total = (total + ls[g] * acc[g]).astype(np.float32)
+    y = (np.float32(0.5) * total - np.float32(0.5) * qsum).astype(np.float32)
+    return np.rint(y).astype(np.int32)
+
+
+def measure_error(*, model: str = "bitnet-b1.58-2B-4T", seed: int = 0, tokens: int = 4,
+                  act_group: int = 64) -> dict[str, object]:
+    """Relative RMS and max abs error of `result` against the exact accumulators on the model's
+    projection shapes, with Student-t activations quantized per token (the functional run)."""
+    from kernels.registry import run
+    from kernels.verify import DEFAULT_PROJECTIONS
+    from workbench.quant import quantize_activations
+    from workbench.reference import get_preset, random_linear, ternary_matvec
+    config = get_preset(model)
+    rng = np.random.default_rng(seed)
+    sq_err = sq_ref = 0.0
+    max_abs = 0.0
+    for proj in DEFAULT_PROJECTIONS:
+        lin = random_linear(config, 0, proj, seed=seed)
+        m, k = lin.shape
+        program = build(m, k, act_group=act_group)
+        for _ in range(tokens):
+            q = quantize_activations(rng.standard_t(4, size=(1, k)).astype(np.float32))[0][0]
+            got = run(KERNEL, lin.codes, q, program=program, act_group=act_group).astype(np.float64)
+            exp = ternary_matvec(q[None], lin.codes)[0].astype(np.float64)
+            sq_err += float(((got - exp) ** 2).sum())
+            sq_ref += float((exp ** 2).sum())
+            max_abs = max(max_abs, float(np.abs(got - exp).max()))
+    return {"relative_rms_error": (sq_err / sq_ref) ** 0.5, "max_abs_error": max_abs,
+            "measured_on": f"{model} layer 0 projections {', '.join(DEFAULT_PROJECTIONS)}, {tokens} "
+                           f"Student-t(4) tokens each, seed {seed}, act_group {act_group}"}
+
+
+#: Measured by `measure_error()` (re-run it to refresh; tests/kernels/test_tmac_avx2.py checks it).
+MEASURED_ERROR = {"relative_rms_error": 0.00969, "max_abs_error": 37.0,
+                  "measured_on": "bitnet-b1.58-2B-4T layer 0 projections q, k, gate, down, 4 Student-t(4) "
+                                 "tokens each, seed 0, act_group 64 (measure_error())"}
+
+KERNEL = KernelSpec(
+    name="tmac", isa="avx2", weight_format="tmac",
+    description="T-MAC-style: g=4 bit-plane indices, int8 tables rounded with a per-64-activation scale, "
+                "vpshufb lookups, int16 then int32 per activation group, fp32 rescale (kernels.md §2.1, §5.6)",
+    params={"act_group": 64},
+    exactness="lossy",
+    error=MEASURED_ERROR,
+    build=build, prepare=prepare, result=result, check_shape=check_shape,
+)
