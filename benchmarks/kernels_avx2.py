@@ -1,0 +1,98 @@
+"""Benchmark: the AVX2 ternary kernels on a 2B-4T projection, predicted (zen4 model) and measured.
+
+Kernel layer benchmark (never a timed test). For each registered AVX2 kernel it builds the
+Program for one (M, K), times it with `isa_models.core.timing.time_program` on the "zen4"
+machine (predicted cycles and binding bound) and runs the emitted C natively on this host
+(`kernels.codegen.NativeKernel.time`: median core cycles of 51 calls, after checking the native
+result equals the functional one). Results go to docs/benchmarks.md between this script's markers.
+
+Usage: .venv/bin/python benchmarks/kernels_avx2.py [--shape 2560x2560] [--machine zen4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from isa_models.core.execute import execute
+from isa_models.core.machine import load_machine
+from isa_models.core.timing import time_program
+from kernels import registry
+from kernels.codegen import NativeKernel, machine_info
+from workbench.quant import quantize_activations
+from workbench.reference import get_preset, random_linear
+
+NAME = "kernels_avx2.py"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def measure(shape: tuple[int, int], machine_name: str) -> list[dict]:
+    m, k = shape
+    config = get_preset("bitnet-b1.58-2B-4T")
+    proj = next(p for p in ("q", "k", "gate", "down") if config.projection_shape(p) == shape)
+    codes = random_linear(config, 0, proj).codes
+    q = quantize_activations(np.random.default_rng(0).standard_t(4, (1, k)).astype(np.float32))[0][0]
+    machine = load_machine(machine_name)
+    rows = []
+    for spec in registry.kernels("avx2"):
+        p = spec.resolve()
+        program = spec.build(m, k, **p)
+        buffers = spec.prepare(codes, q, **p)
+        predicted = time_program(program, machine)
+        native = NativeKernel(program)
+        out = native(buffers)
+        same = all(np.array_equal(out[n], v) for n, v in execute(program, buffers).items())
+        measured = native.time(buffers, repeats=51, warmup=5)
+        rows.append({"kernel": spec.name, "exactness": spec.exactness, "predicted": predicted.cycles,
+                     "binding": predicted.binding, "measured": measured.cycles, "native_equal": same,
+                     "instructions": program.dynamic_count()})
+    return rows
+
+
+def render(rows: list[dict], shape, machine_name: str) -> str:
+    info = machine_info()
+    best = min(rows, key=lambda r: r["measured"])
+    lines = [f"### AVX2 kernels, one token, {shape[0]}x{shape[1]} (2B-4T), `benchmarks/{NAME}`", "",
+             f"Host: {info.get('model_name')} (family {info.get('family')}, model {info.get('model')}); "
+             f"predicted with machine `{machine_name}`; measured = median core cycles of 51 native calls "
+             "(rdtsc, calibrated), single thread, weights L2/L3-resident after warm-up.", "",
+             "| kernel | exactness | dynamic instrs | predicted cycles | binding bound | measured cycles | "
+             "measured / predicted | vs i2s (measured) | native == functional |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    base = next(r["measured"] for r in rows if r["kernel"] == "i2s")
+    for r in rows:
+        lines.append(f"| {r['kernel']} | {r['exactness']} | {r['instructions']} | {r['predicted']:.0f} | "
+                     f"{r['binding']} | {r['measured']:.0f} | {r['measured'] / r['predicted']:.2f} | "
+                     f"{base / r['measured']:.2f}x | {r['native_equal']} |")
+    lines += ["", f"Fastest measured: **{best['kernel']}**."]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
+    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    block = f"{begin}\n{text}\n{end}"
+    if begin in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(doc)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shape", default="2560x2560", help="M x K of a 2B-4T projection (default 2560x2560)")
+    ap.add_argument("--machine", default="zen4", help="machine model for the prediction (default zen4)")
+    args = ap.parse_args()
+    shape = tuple(int(x) for x in args.shape.lower().split("x"))
+    text = render(measure(shape, args.machine), shape, args.machine)
+    print(text)
+    write_section(text)
+
+
+if __name__ == "__main__":
+    main()
