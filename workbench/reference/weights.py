@@ -173,7 +173,7 @@ def _save_cache(weights: ModelWeights, path: Path) -> None:
 
 def _load_cache(config: ModelConfig, path: Path, seed: int) -> ModelWeights:
     def load(name: str) -> np.ndarray:
-        return np.load(path / f"{name}.npy", mmap_mode="r")
+        return np.load(path / f"{name}.npy")
 
     layers = []
     for li in range(config.num_layers):
@@ -195,7 +195,7 @@ def random_weights(config: ModelConfig, *, seed: int = 0, progress=None, cache: 
     progress : callable, optional; called as ``progress(layer_index)`` as each layer is ready
         (in order; all at once when loaded from the disk cache).
     cache : bool, optional; keep the weights on disk under `weights_cache_dir()` with a key naming
-        the preset, a hash of its shapes, the seed and `CACHE_FORMAT_VERSION`, and memory-map them on
+        the preset, a hash of its shapes, the seed and `CACHE_FORMAT_VERSION`, and read them back on
         later calls. Default: only for models with at least `CACHE_MIN_PARAMS` ternary weights.
     workers : int, optional; threads generating layers in parallel (default: CPU count). The
         result does not depend on it: every tensor has its own seed.
