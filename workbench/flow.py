@@ -12,7 +12,6 @@ text/JSON reports live in `workbench.report`, plots in `workbench.plots`.
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -20,7 +19,7 @@ import numpy as np
 
 __all__ = ["VIEW_NAMES", "ACTIVATION_SOURCES", "CheckResult", "ShapeTiming", "ProjectionResult",
            "TokenProjection", "SimulationRun", "first_mismatch", "check_projection", "make_views",
-           "time_shape", "kernel_info", "KernelRunner", "activation_rows", "load_model_weights",
+           "time_shape", "kernel_info", "KernelRunner", "Activations", "activation_rows", "run_checks", "load_model_weights",
            "simulate", "project_token", "resolved_config"]
 
 VIEW_NAMES = ("summary", "pressure", "timeline", "bottleneck")
@@ -261,11 +260,16 @@ class KernelRunner:
         M, K = codes.shape
         return np.asarray(run(self.spec, codes, q, program=self.program(M, K), **self.params))
 
-    def check(self, layer: int, proj: str, codes: np.ndarray, q: np.ndarray) -> CheckResult:
-        """Run and compare with `workbench.reference.ternary_matvec` (equality unless lossy)."""
-        from workbench.reference import ternary_matvec
+    def check(self, layer: int, proj: str, codes: np.ndarray, q: np.ndarray, *,
+              expected: np.ndarray | None = None) -> CheckResult:
+        """Run and compare with `workbench.reference.ternary_matvec` (equality unless lossy).
 
-        expected = ternary_matvec(q[None, :], codes)[0]
+        `expected` : the reference accumulators when already computed (the forward pass's trace
+        holds ternary_matvec's output for exactly this q and these codes).
+        """
+        if expected is None:
+            from workbench.reference import ternary_matvec
+            expected = ternary_matvec(q[None, :], codes)[0]
         got = self.run(codes, q)
         c = check_projection(layer, proj, expected, got, exactness=self.exactness)
         mismatch = c.mismatch
@@ -326,34 +330,92 @@ def load_model_weights(model: str, *, seed: int, progress: Callable | None = Non
     return random_weights(config, seed=seed, progress=progress)
 
 
-def activation_rows(weights, *, source: str, token_id: int | None, seed: int) -> Callable:
-    """A function ``(layer, proj) -> int8 [K]`` giving the activation row each projection sees.
+class Activations:
+    """The int8 activation row each projection sees, and the reference accumulators for it.
 
     source "trace": one decode step of the reference forward pass (`token_id`, default BOS, at
-    position 0); every projection gets exactly the q the reference quantized for it.
+    position 0); every projection gets exactly the q the reference quantized for it, and the
+    expected accumulators are the ones `workbench.reference.ternary_matvec` computed inside that
+    forward pass for the same q and codes.
     source "gaussian": a standard-normal row per (layer, proj) from its own seeded generator,
-    quantized with `workbench.quant.quantize_activations`.
+    quantized with `workbench.quant.quantize_activations`; expected = `ternary_matvec`.
     """
-    from workbench.reference import PROJECTIONS
 
-    config = weights.config
-    if source == "trace":
-        from workbench.reference import Trace, forward
+    def __init__(self, weights, *, source: str, token_id: int | None, seed: int):
+        if source not in ACTIVATION_SOURCES:
+            raise ValueError(f"unknown activation source {source!r}; valid: {', '.join(ACTIVATION_SOURCES)}")
+        self.weights, self.source, self.seed = weights, source, seed
+        self.trace = None
+        if source == "trace":
+            from workbench.reference import Trace, forward
 
-        trace = Trace()
-        token = config.bos_token_id if token_id is None else token_id
-        forward(weights, [token], trace=trace, last_only=True)
-        return lambda layer, proj: np.ascontiguousarray(trace[(layer, proj)].q[0])
-    if source == "gaussian":
+            config = weights.config
+            self.trace = Trace()
+            token = config.bos_token_id if token_id is None else token_id
+            forward(weights, [token], trace=self.trace, last_only=True)
+
+    def row(self, layer: int, proj: str) -> np.ndarray:
+        """int8 [K] activation row of projection `proj` of `layer`."""
+        if self.trace is not None:
+            return np.ascontiguousarray(self.trace[(layer, proj)].q[0])
         from workbench.quant import quantize_activations
+        from workbench.reference import PROJECTIONS
 
-        def gaussian(layer: int, proj: str) -> np.ndarray:
-            _, K = config.projection_shape(proj)
-            rng = np.random.default_rng((seed, layer, PROJECTIONS.index(proj)))
-            q, _ = quantize_activations(rng.standard_normal(K, dtype=np.float32))
-            return q
-        return gaussian
-    raise ValueError(f"unknown activation source {source!r}; valid: {', '.join(ACTIVATION_SOURCES)}")
+        _, K = self.weights.config.projection_shape(proj)
+        rng = np.random.default_rng((self.seed, layer, PROJECTIONS.index(proj)))
+        q, _ = quantize_activations(rng.standard_normal(K, dtype=np.float32))
+        return q
+
+    def expected(self, layer: int, proj: str) -> np.ndarray:
+        """The reference int32 [M] accumulators for `row(layer, proj)` and the layer's codes."""
+        if self.trace is not None:
+            return self.trace[(layer, proj)].acc[0]
+        from workbench.reference import ternary_matvec
+
+        return ternary_matvec(self.row(layer, proj)[None, :], self.weights.layers[layer].projection(proj).codes)[0]
+
+
+def activation_rows(weights, *, source: str, token_id: int | None, seed: int) -> Callable:
+    """``(layer, proj) -> int8 [K]``: the rows of an `Activations` (see there)."""
+    return Activations(weights, source=source, token_id=token_id, seed=seed).row
+
+
+_JOB_STATE: dict = {}
+
+
+def _check_job(job) -> CheckResult:
+    """One functional check (runs in a forked worker or inline; state in `_JOB_STATE`)."""
+    layer, proj, expected = job
+    st = _JOB_STATE
+    codes = np.ascontiguousarray(st["weights"].layers[layer].projection(proj).codes)
+    return st["runner"].check(layer, proj, codes, st["activations"].row(layer, proj), expected=expected)
+
+
+def run_checks(runner: KernelRunner, weights, activations: Activations, jobs: list[tuple[int, str]], *,
+               workers: int, on_done: Callable = lambda: None) -> list[CheckResult]:
+    """Functional checks of `jobs` [(layer, proj)], in forked worker processes when workers > 1.
+
+    The reference accumulators are computed here first (Numba's threads stay in this process);
+    the workers inherit weights, activations and the built Programs by fork.
+    """
+    import multiprocessing as mp
+
+    tasks = [(li, p, activations.expected(li, p)) for li, p in jobs]
+    _JOB_STATE.update(runner=runner, weights=weights, activations=activations)
+    out: list[CheckResult] = []
+    try:
+        if workers > 1 and len(tasks) > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                for c in pool.imap(_check_job, tasks):
+                    out.append(c)
+                    on_done()
+        else:
+            for t in tasks:
+                out.append(_check_job(t))
+                on_done()
+    finally:
+        _JOB_STATE.clear()
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +453,7 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     cold : time with the working set streamed from DRAM instead of the level holding it.
     params : build parameters passed to the kernel (tile sizes).
     progress : show tqdm progress bars on stderr.
-    workers : threads running functional checks in parallel (numpy releases the GIL).
+    workers : processes running the functional checks in parallel (forked; 1 = inline).
 
     Raises
     ------
@@ -417,7 +479,7 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     bar = _progress(progress, total=config.num_layers, desc=f"weights {model}", unit="layer")
     weights = load_model_weights(model, seed=seed, progress=lambda _: bar.update(1))
     bar.close()
-    rows = activation_rows(weights, source=activations, token_id=token_id, seed=seed)
+    acts = Activations(weights, source=activations, token_id=token_id, seed=seed)
 
     # timing: once per unique shape
     shapes: dict[tuple[int, int], ShapeTiming] = {}
@@ -427,20 +489,9 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
             shapes[(M, K)] = time_shape(runner.program(M, K), mach, M=M, K=K, views=views, cold=cold)
 
     # function: every projection of every selected layer, with its own weights
-    def one(job) -> CheckResult:
-        li, proj = job
-        codes = np.ascontiguousarray(weights.layers[li].projection(proj).codes)
-        return runner.check(li, proj, codes, rows(li, proj))
-
     jobs = [(li, p) for li in layers for p in PROJECTIONS]
-    for M, K in shapes:                                   # build programs before threads share them
-        runner.program(M, K)
     bar = _progress(progress, total=len(jobs), desc=f"verify {kernel}", unit="proj")
-    checks: list[CheckResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for c in pool.map(one, jobs):
-            checks.append(c)
-            bar.update(1)
+    checks = run_checks(runner, weights, acts, jobs, workers=workers, on_done=lambda: bar.update(1))
     bar.close()
 
     results = [ProjectionResult(c, shapes[(c.M, c.K)]) for c in checks]

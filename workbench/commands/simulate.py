@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="FILE", help="write results + resolved configuration as JSON")
     p.add_argument("--out", metavar="DIR", help="write simulate.json, config.json and report.txt here")
     p.add_argument("--plot", metavar="FILE", help="whole-token run: breakdown + roofline plot (PNG/SVG)")
-    p.add_argument("--workers", type=int, default=2, help="threads for the functional checks (default: 2)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes for the functional checks (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--rtl", action="store_true", help="NPU only: co-simulate with the RTL")
     p.set_defaults(handler=run)
