@@ -284,7 +284,8 @@ class KernelRunner:
         if spec.diagnose is not None:
             mismatch = spec.diagnose(codes, q, row, int(expected[row]), int(got[row]), **self.params)
         if spec.exactness == "bounded" and spec.bound_holds is not None:
-            inside = spec.bound_holds(codes, q, **self.params)
+            holds = np.asarray(spec.bound_holds(codes, q, **self.params), dtype=bool)
+            inside = bool(holds[row]) if holds.ndim else bool(holds)
             mismatch += (" [inputs within the kernel's bound: a kernel bug]" if inside
                          else f" [inputs outside the kernel's bound: {spec.bound}]")
         return mismatch
