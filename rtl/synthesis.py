@@ -208,8 +208,9 @@ def synthesize(target: Target, *, work_dir: str | Path | None = None, place_and_
     fits = [d for d in ICE40_DEVICES if res.luts <= 0.9 * d[2] and res.brams <= d[3]]
     if not fits:
         big = ICE40_DEVICES[-1]
-        res.pnr_note = (f"does not fit any iCE40: {res.luts} LUT4s / {res.brams} BRAMs vs the largest "
-                        f"({big[0].upper()}: {big[2]} LCs, {big[3]} BRAMs); Yosys figures only")
+        res.pnr_note = (f"does not fit any iCE40 (with 10% LC margin for routing): {res.luts} LUT4s / "
+                        f"{res.brams} BRAMs vs the largest ({big[0].upper()}: {big[2]} LCs, {big[3]} BRAMs); "
+                        f"Yosys figures only")
         return res
     dev, pkg, _, _ = fits[0]
     wrapper = PinWrapper(target.build())
