@@ -132,3 +132,14 @@ def test_bad_input_names_the_culprit(kw, match):
     args.update(kw)
     with pytest.raises((ValueError, LookupError), match=match):
         flow.simulate(**args)
+
+
+def test_lossy_kernel_reports_measured_error():
+    lossy = [s for s in kernels("avx2") if s.exactness == "lossy"]
+    if not lossy:
+        pytest.skip("no lossy AVX2 kernel registered")
+    run = flow.simulate(kernel=lossy[0].name, isa="avx2", machine="zen4", model="tiny", layer=0,
+                        views=(), workers=1)
+    assert all(p.check.status == "LOSSY" for p in run.projections) and run.verified
+    for p in run.projections:
+        assert 0 < p.check.error["rel_rms"] < 0.05 and p.check.error["max_abs"] >= 1

@@ -1,0 +1,193 @@
+"""Timing fidelity: the zen4 model and llvm-mca against cycles measured on this host, per kernel.
+
+Benchmark layer (DESIGN.md §3 use 3, §5; research/isa.md §1.3, §4). For every registered AVX2
+kernel, at two L1/L2-resident shapes (M1, K) and (M2, K) with K = 1024:
+- measured: the emitted C run natively (`kernels.codegen.NativeKernel.time`: fenced rdtsc around
+  each call, converted to core cycles with the vpaddb calibration, median of repeats);
+- model: `time_program(program, zen4)` (warm caches);
+- llvm-mca (znver3, and skylake for reference) on `emit_asm`'s inner loops (the code gcc made
+  of the same C): sum over innermost loops of cycles/iteration x the loop's dynamic trips.
+Cycles per inner iteration = (cycles(M2) - cycles(M1)) / (iterations(M2) - iterations(M1)) of the
+kernel's dominant innermost loop (most dynamic instructions), so call overhead and the per-call
+setup (e.g. TL2's LUT construction) cancel. Writes its section of docs/benchmarks.md.
+Usage: ``python benchmarks/fidelity.py [--repeats 401]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+NAME = Path(__file__).name
+K = 1024
+M_CANDIDATES = ((32, 64), (64, 128), (16, 32), (8, 16))
+#: Each call is timed alone (fresh buffers each time, so 4 KiB-aliasing placements vary); the figure
+#: is this low percentile of the calls: other work on a shared host only ever adds cycles (a busy
+#: SMT sibling, preemption), so the low tail is the undisturbed kernel. The median is kept too.
+PERCENTILE = 10
+
+
+def write_section(text: str) -> None:
+    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}\n"
+    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
+    else:
+        new = old.rstrip() + "\n\n" + block
+    DOC.write_text(new)
+
+
+def llvm_mca_cycles(asm: str, cpu: str, *, iterations: int = 500) -> list[float]:
+    """Cycles per iteration of each code region of `asm` under llvm-mca -mcpu=`cpu`."""
+    proc = subprocess.run(["llvm-mca", "-mtriple=x86_64", f"-mcpu={cpu}", f"-iterations={iterations}",
+                           "-all-views=false", "-summary-view"], input=asm, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise OSError(f"llvm-mca -mcpu={cpu} failed: {proc.stderr.strip()[:300]}")
+    out = []
+    for block in re.split(r"\n\[\d+\] Code Region - ", "\n" + proc.stdout)[1:]:
+        its = int(re.search(r"^Iterations:\s+(\d+)", block, re.M).group(1))
+        cyc = int(re.search(r"^Total Cycles:\s+(\d+)", block, re.M).group(1))
+        out.append(cyc / its)
+    return out
+
+
+def loop_trips(program) -> list[tuple[int, int]]:
+    """Per innermost loop (emit_asm order): (dynamic iterations, dynamic instructions)."""
+    from kernels.codegen.c_emit import innermost_loops
+
+    rows = []
+    for stack in innermost_loops(program):
+        trips = 1
+        for lp in stack:
+            trips *= lp.trip
+        body = sum(1 for n in stack[-1].body if hasattr(n, "op"))
+        rows.append((trips, trips * body))
+    return rows
+
+
+def measure_shape(spec, M: int, *, repeats: int, machine) -> dict:
+    from isa_models.core.timing import time_program
+    from kernels.codegen import NativeKernel, emit_asm
+    from workbench.quant import quantize_activations
+    from workbench.reference import get_preset, random_linear
+
+    program = spec.build(M, K, **spec.params)
+    codes = random_linear(get_preset("bitnet-b1.58-2B-4T"), 0, "q", seed=1).codes[:M, :K].copy()
+    rng = np.random.default_rng(M)
+    q = quantize_activations(rng.standard_t(4, size=K).astype(np.float32))[0]
+    buffers = spec.prepare(codes, q, **spec.params)
+    native = NativeKernel(program)
+    native.time(buffers, repeats=repeats, warmup=20)                  # warm caches and clock
+    samples = [native.time(buffers, repeats=1, warmup=1).cycles for _ in range(repeats)]
+    measured = [float(np.percentile(samples, q)) for q in (PERCENTILE, 50)]
+    model = time_program(program, machine)
+    trips = loop_trips(program)
+    asm = emit_asm(program)
+    mca = {}
+    for cpu in ("znver3", "skylake"):
+        per_iter = llvm_mca_cycles(asm, cpu)
+        if len(per_iter) != len(trips):
+            raise OSError(f"{spec.name}: {len(per_iter)} llvm-mca regions for {len(trips)} innermost loops")
+        mca[cpu] = sum(c * t for c, (t, _) in zip(per_iter, trips))
+    dominant = max(range(len(trips)), key=lambda i: trips[i][1])
+    return {"M": M, "measured": measured[0], "measured_runs": measured,
+            "model": model.cycles, "model_binding": model.binding, "mca": mca,
+            "iterations": trips[dominant][0], "dominant_loop": dominant,
+            "footprint": model.loops[0].footprint_bytes, "level": model.memory_level}
+
+
+def pick_shapes(spec) -> tuple[int, int]:
+    for m1, m2 in M_CANDIDATES:
+        if spec.supports(m1, K) and spec.supports(m2, K):
+            return m1, m2
+    raise ValueError(f"fidelity: kernel {spec.name} supports none of the shapes {M_CANDIDATES} at K={K}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=401, help="individually timed calls per shape")
+    parser.add_argument("--only", help="comma-separated kernel names")
+    args = parser.parse_args()
+
+    from isa_models.core.machine import load_machine
+    from kernels.codegen import calibrate, machine_info
+    from kernels.codegen.c_emit import program_requirements
+    from kernels.codegen.build import missing_cpu_flags
+    from kernels.registry import kernels
+
+    machine = load_machine("zen4", isa="avx2")
+    info = machine_info()
+    cal = calibrate()
+    rows, skipped = [], []
+    for spec in kernels("avx2"):
+        if args.only and spec.name not in args.only.split(","):
+            continue
+        m1, m2 = pick_shapes(spec)
+        need = missing_cpu_flags(program_requirements(spec.build(m1, K, **spec.params)))
+        if need:
+            skipped.append(f"{spec.name} (needs {', '.join(need)})")
+            continue
+        a = measure_shape(spec, m1, repeats=args.repeats, machine=machine)
+        b = measure_shape(spec, m2, repeats=args.repeats, machine=machine)
+        di = b["iterations"] - a["iterations"]
+        row = {"kernel": spec.name, "shapes": f"{m1}/{m2}x{K}", "iterations": di,
+               "measured": (b["measured"] - a["measured"]) / di, "model": (b["model"] - a["model"]) / di,
+               "znver3": (b["mca"]["znver3"] - a["mca"]["znver3"]) / di,
+               "skylake": (b["mca"]["skylake"] - a["mca"]["skylake"]) / di,
+               "per_call_measured": b["measured"], "per_call_model": b["model"],
+               "per_call_znver3": b["mca"]["znver3"], "binding": b["model_binding"],
+               "footprint": b["footprint"], "level": b["level"],
+               "spread": (b["measured_runs"][1] - b["measured_runs"][0]) / b["measured_runs"][0]}
+        for key in ("model", "znver3", "skylake"):
+            row[f"err_{key}"] = (row[key] - row["measured"]) / row["measured"]
+        rows.append(row)
+        print(f"{spec.name:<6} measured {row['measured']:8.2f}  model {row['model']:8.2f} ({row['err_model']:+.1%})  "
+              f"znver3 {row['znver3']:8.2f} ({row['err_znver3']:+.1%})  skylake {row['skylake']:8.2f}", flush=True)
+
+    def mae(key):
+        return statistics.mean(abs(r[f"err_{key}"]) for r in rows) if rows else float("nan")
+
+    lines = [f"## Timing fidelity: zen4 model vs llvm-mca vs measured (`benchmarks/{NAME}`)", "",
+             f"Host: {info['model_name']} (family {info['family']}, model {info['model']}), "
+             f"{platform.python_version()}; TSC {cal.tsc_per_cycle:.3f} ticks per core cycle "
+             f"(vpaddb calibration, spread {cal.spread:.1%}). Model: `isa_models/machines/avx2/zen4.toml`, "
+             f"warm caches. llvm-mca 14 (`-mcpu=znver3`; no znver4 model in LLVM 14; skylake for reference) "
+             f"on the compiled inner loops (`emit_asm`, gcc 12 -O2). Measured: emitted C run natively, "
+             f"{PERCENTILE}th percentile of {args.repeats} individually timed calls (fresh aligned buffers each). K = {K}; cycles per iteration of each kernel's dominant "
+             f"innermost loop from the difference between two row counts (M1/M2), so call overhead and "
+             f"per-call setup cancel. The data (a few tens of KiB) stays in L1/L2 across calls.", "",
+             "| kernel | M1/M2 x K | measured c/it | zen4 model c/it | model err | llvm-mca znver3 c/it | "
+             "znver3 err | llvm-mca skylake c/it | skylake err | measured spread | model binding (M2) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['kernel']} | {r['shapes']} | {r['measured']:.2f} | {r['model']:.2f} | "
+                     f"{r['err_model']:+.1%} | {r['znver3']:.2f} | {r['err_znver3']:+.1%} | {r['skylake']:.2f} | "
+                     f"{r['err_skylake']:+.1%} | {r['spread']:.1%} | {r['binding']} |")
+    lines += ["", f"Suite mean absolute error: zen4 model **{mae('model'):.1%}**, llvm-mca znver3 "
+              f"**{mae('znver3'):.1%}**, llvm-mca skylake {mae('skylake'):.1%} (Skylake is another core: "
+              f"reference only).",
+              f"Targets: zen4 model within 10% of measured on every kernel "
+              f"({'met' if rows and all(abs(r['err_model']) <= 0.10 for r in rows) else 'NOT met'}); "
+              f"closer than llvm-mca over the suite "
+              f"({'met' if rows and mae('model') < mae('znver3') else 'NOT met'})."]
+    if skipped:
+        lines.append(f"Skipped (CPU lacks a feature): {', '.join(skipped)}.")
+    lines.append(f"The host is a shared 2-vCPU VM (other engineers' jobs ran during the measurement); the "
+                 f"spread column is (median - p{PERCENTILE}) / p{PERCENTILE} of the single-call times at M2.")
+    write_section("\n".join(lines))
+    print(f"wrote the {NAME} section of {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
