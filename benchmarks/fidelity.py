@@ -100,7 +100,11 @@ def measure_shape(spec, M: int, *, repeats: int, machine) -> dict:
             raise OSError(f"{spec.name}: {len(per_iter)} llvm-mca regions for {len(trips)} innermost loops")
         mca[cpu] = sum(c * t for c, (t, _) in zip(per_iter, trips))
     dominant = max(range(len(trips)), key=lambda i: trips[i][1])
-    return {"M": M, "measured": measured[0], "measured_runs": measured,
+    from kernels.codegen.c_emit import innermost_loops
+    inner = model.loop(innermost_loops(program)[dominant][-1].index)
+    fp_uops = sum(v for port, v in inner.port_cycles.items() if port.startswith("FP"))
+    return {"fp_uops": fp_uops, "inner_binding": inner.binding, "inner_cpi": inner.body_cycles_per_iteration,
+            "M": M, "measured": measured[0], "measured_runs": measured,
             "model": model.cycles, "model_binding": model.binding, "mca": mca,
             "iterations": trips[dominant][0], "dominant_loop": dominant,
             "footprint": model.loops[0].footprint_bytes, "level": model.memory_level}
@@ -146,7 +150,8 @@ def main() -> int:
                "skylake": (b["mca"]["skylake"] - a["mca"]["skylake"]) / di,
                "per_call_measured": b["measured"], "per_call_model": b["model"],
                "per_call_znver3": b["mca"]["znver3"], "binding": b["model_binding"],
-               "footprint": b["footprint"], "level": b["level"],
+               "footprint": b["footprint"], "level": b["level"], "fp_uops": b["fp_uops"],
+               "inner_binding": b["inner_binding"], "inner_cpi": b["inner_cpi"],
                "spread": (b["measured_runs"][1] - b["measured_runs"][0]) / b["measured_runs"][0]}
         for key in ("model", "znver3", "skylake"):
             row[f"err_{key}"] = (row[key] - row["measured"]) / row["measured"]
@@ -167,12 +172,14 @@ def main() -> int:
              f"innermost loop from the difference between two row counts (M1/M2), so call overhead and "
              f"per-call setup cancel. The data (a few tens of KiB) stays in L1/L2 across calls.", "",
              "| kernel | M1/M2 x K | measured c/it | zen4 model c/it | model err | llvm-mca znver3 c/it | "
-             "znver3 err | llvm-mca skylake c/it | skylake err | measured spread | model binding (M2) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "znver3 err | llvm-mca skylake c/it | skylake err | measured spread | FP uops/it | "
+             "FP uops/cycle: model / measured | model: inner loop binding |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['kernel']} | {r['shapes']} | {r['measured']:.2f} | {r['model']:.2f} | "
                      f"{r['err_model']:+.1%} | {r['znver3']:.2f} | {r['err_znver3']:+.1%} | {r['skylake']:.2f} | "
-                     f"{r['err_skylake']:+.1%} | {r['spread']:.1%} | {r['binding']} |")
+                     f"{r['err_skylake']:+.1%} | {r['spread']:.1%} | {r['fp_uops']:.0f} | "
+                     f"{r['fp_uops'] / r['model']:.2f} / {r['fp_uops'] / r['measured']:.2f} | {r['inner_binding']} |")
     lines += ["", f"Suite mean absolute error: zen4 model **{mae('model'):.1%}**, llvm-mca znver3 "
               f"**{mae('znver3'):.1%}**, llvm-mca skylake {mae('skylake'):.1%} (Skylake is another core: "
               f"reference only).",
@@ -180,6 +187,10 @@ def main() -> int:
               f"({'met' if rows and all(abs(r['err_model']) <= 0.10 for r in rows) else 'NOT met'}); "
               f"closer than llvm-mca over the suite "
               f"({'met' if rows and mae('model') < mae('znver3') else 'NOT met'})."]
+    lines += ["", "FP uops/it: micro-op cycles on the FP pipes per iteration of the dominant loop (model's port "
+              "pressure); FP uops/cycle shows the issue rate each figure implies (4 pipes; the zen4 "
+              "`issue_caps.fp_mixed` rule allows 3 when classes mix). Where the measured rate exceeds the "
+              "model's, the mixed-class cap is binding too early for that mix."]
     if skipped:
         lines.append(f"Skipped (CPU lacks a feature): {', '.join(skipped)}.")
     lines.append(f"The host is a shared 2-vCPU VM (other engineers' jobs ran during the measurement); the "

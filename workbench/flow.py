@@ -11,6 +11,7 @@ text/JSON reports live in `workbench.report`, plots in `workbench.plots`.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -203,10 +204,12 @@ def lossy_error(expected: np.ndarray, got: np.ndarray) -> dict:
 
 
 def check_projection(layer: int, proj: str, expected: np.ndarray, got: np.ndarray, *,
-                     exactness: str) -> CheckResult:
-    """Compare a kernel's accumulators with the reference's: equality, or error if lossy."""
+                     exactness: str, K: int = 0) -> CheckResult:
+    """Compare a kernel's accumulators with the reference's: equality, or error if lossy.
+
+    `K` (the reduction length) is recorded in the result only.
+    """
     M = int(np.asarray(expected).size)
-    K = -1
     if exactness == "lossy":
         return CheckResult(layer, proj, M, K, "LOSSY", error=lossy_error(expected, got))
     got = np.asarray(got)
@@ -271,12 +274,10 @@ class KernelRunner:
             from workbench.reference import ternary_matvec
             expected = ternary_matvec(q[None, :], codes)[0]
         got = self.run(codes, q)
-        c = check_projection(layer, proj, expected, got, exactness=self.exactness)
-        mismatch = c.mismatch
-        if c.status == "FAILED" and c.mismatches < codes.shape[0] + 1 and got.shape == expected.shape:
-            mismatch = self._explain(codes, q, expected, got, mismatch)
-        return CheckResult(layer, proj, codes.shape[0], codes.shape[1], c.status, mismatch, c.mismatches,
-                           c.error)
+        c = check_projection(layer, proj, expected, got, exactness=self.exactness, K=codes.shape[1])
+        if c.status == "FAILED" and got.shape == expected.shape:
+            c = dataclasses.replace(c, mismatch=self._explain(codes, q, expected, got, c.mismatch))
+        return c
 
     def _explain(self, codes, q, expected, got, mismatch: str) -> str:
         spec = self.spec
