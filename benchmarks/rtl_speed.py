@@ -197,8 +197,10 @@ Machine: {machine()}; shared with other work, so figures move by tens of percent
 |---|---|---|---|---|
 """ + "\n".join(lines) + """
 
-The per-cycle Python driver dominates all three (research/rtl.md §5 saw the same), so the gaps
-between simulators are smaller than their raw speeds suggest; Verilator pays a long C++ build.
+Each simulated cycle also runs the Python driver (cocotb's GPI round trips for Icarus and
+Verilator, in-process calls for Amaranth), so these are co-simulation speeds, not raw simulator
+speeds. "build s" is this run's build: Verilator's first build of a configuration compiles C++ for
+about 1.5 minutes here; later runs reuse the object files in sims/build/.
 """
     print(text)
     if not args.no_write:
