@@ -59,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="worker processes for the functional checks (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--rtl", action="store_true", help="NPU only: co-simulate with the RTL")
+    p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
+                   help="NPU --rtl only: the cocotb simulator (default: icarus)")
     p.set_defaults(handler=run)
 
 
