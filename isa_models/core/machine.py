@@ -59,12 +59,17 @@ class ClassTiming:
 @dataclass(frozen=True)
 class IssueCap:
     """At most `per_cycle` micro-ops per cycle on the ports of `group` when more than one
-    scheduling class issues there in the same cycle (`mixed_only`), or always."""
+    scheduling class issues there in the same cycle (`mixed_only`), or always.
+
+    A fractional `per_cycle` (3.5) is a sustained rate: the group earns `per_cycle` issue
+    credits per cycle, holds at most ceil(per_cycle), and each micro-op spends one (so 3.5
+    alternates 3 and 4). An integer rate behaves exactly as a per-cycle count.
+    """
 
     name: str
     group: str
     ports: tuple[str, ...]
-    per_cycle: int
+    per_cycle: float
     mixed_only: bool
     source: str
 
@@ -104,6 +109,7 @@ class Machine:
     dram_gbps_chip: float
     cores: int
     sources: Mapping[str, str] = field(default_factory=dict)
+    port_binding: str = "issue"
 
     def timing(self, sched_class: str) -> ClassTiming:
         """The timing of `sched_class`; raises MachineError naming machine and class if absent."""
@@ -134,6 +140,7 @@ class Machine:
             "name": self.name, "isa": self.isa, "file": str(self.path), "clock_ghz": self.clock_ghz,
             "engine": self.engine, "dispatch_width": self.dispatch_width, "rob_size": self.rob_size,
             "scheduler_size": self.scheduler_size, "load_to_use": self.load_to_use,
+            "port_binding": self.port_binding,
             "ports": list(self.ports), "port_groups": {k: list(v) for k, v in self.port_groups.items()},
             "issue_caps": [{"name": c.name, "group": c.group, "per_cycle": c.per_cycle,
                             "mixed_only": c.mixed_only} for c in self.issue_caps],
@@ -275,6 +282,7 @@ def _parse(path: Path, data: dict) -> Machine:
     rob = core.get("rob_size", int, check=_positive)
     sched = core.get("scheduler_size", int, default=None, check=_positive)
     load_to_use = core.get("load_to_use", int, check=lambda v: v >= 0)
+    binding = core.get("port_binding", str, default="issue", check=lambda v: v in ("issue", "dispatch"))
     core.finish()
 
     port_names = tuple(ports_t.get("names", list))
@@ -304,7 +312,7 @@ def _parse(path: Path, data: dict) -> Machine:
         t = _Table(path, f"issue_caps.{cap_name}", raw, sources)
         group = t.get("group", str)
         cap_ports = expand(f"[issue_caps.{cap_name}] key 'group'", group)
-        per_cycle = t.get("per_cycle", int, check=_positive)
+        per_cycle = t.get("per_cycle", (int, float), check=_positive)
         mixed = t.get("mixed_only", bool)
         t.finish()
         caps.append(IssueCap(cap_name, group, cap_ports, per_cycle, mixed, sources[f"issue_caps.{cap_name}"]))
@@ -352,7 +360,7 @@ def _parse(path: Path, data: dict) -> Machine:
                    load_to_use=load_to_use, ports=port_names, port_groups=groups,
                    load_ports=load_ports, store_ports=store_ports, issue_caps=tuple(caps),
                    classes=classes, memory=tuple(levels), dram_gbps_core=dram_core,
-                   dram_gbps_chip=dram_chip, cores=cores, sources=sources)
+                   dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding)
 
 
 def machine_from_dict(data: dict, *, path: str | Path = "<dict>.toml") -> Machine:

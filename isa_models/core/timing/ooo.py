@@ -67,7 +67,7 @@ class BodySim:
 
 class _Inst:
     __slots__ = ("desc", "it", "dispatch", "issued", "result", "done", "producers", "load_done",
-                 "compute_left", "uops_left")
+                 "compute_left", "uops_left", "bound")
 
     def __init__(self, desc: TimingDesc, it: int, producers):
         self.desc, self.it = desc, it
@@ -78,6 +78,7 @@ class _Inst:
         self.compute_left = sum(1 for u in desc.uops if not u.is_load)
         self.uops_left = len(desc.uops)
         self.done = 0                # latest completion over issued micro-ops
+        self.bound = None            # per micro-op port choices (bound at dispatch) or None
 
 
 def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, loop: str = "",
@@ -94,8 +95,11 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
     width, rob_size = machine.dispatch_width, machine.rob_size
     sched_size = machine.scheduler_size or rob_size
     caps = machine.issue_caps
+    credit = {c.name: 0.0 for c in caps}
     port_free = {p: 0 for p in machine.ports}
     port_use = {p: 0 for p in machine.ports}
+    bind_at_dispatch = machine.port_binding == "dispatch"
+    queued = {p: 0 for p in machine.ports}       # micro-ops bound to a port, not yet issued
     measure_from = iterations // 2 if iterations > 1 else 0
     busy_measured = {p: 0.0 for p in machine.ports}
     stalls: dict[str, int] = {}
@@ -134,7 +138,8 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             if emit:
                 emit(Retired(cycle, loop, inst.it, inst.desc.index))
         # ---- issue (oldest first)
-        cap_count = {c.name: 0 for c in caps}
+        for c in caps:                   # refill issue credits (fractional caps carry over)
+            credit[c.name] = min(credit[c.name] + c.per_cycle, math.ceil(c.per_cycle))
         cap_classes: dict[str, set] = {c.name: set() for c in caps}
         still: list[tuple[_Inst, int]] = []
         for inst, u in pending:
@@ -143,23 +148,26 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                 still.append((inst, u))
                 continue
             port = None
-            for p in sorted(uop.ports, key=port_use.__getitem__):
+            choices = inst.bound[u] if inst.bound is not None else uop.ports
+            for p in sorted(choices, key=port_use.__getitem__):
                 if port_free[p] <= cycle:
                     port = p
                     break
             if port is None:
                 still.append((inst, u))
                 continue
-            blocked = _capped(caps, port, inst.desc.sched_class, cap_count, cap_classes)
+            blocked = _capped(caps, port, inst.desc.sched_class, credit, cap_classes)
             if blocked is not None:
                 stall(f"issue_cap:{blocked}", inst.it, inst.desc.index)
                 still.append((inst, u))
                 continue
             for c in caps:
                 if port in c.ports:
-                    cap_count[c.name] += 1
+                    credit[c.name] = max(0.0, credit[c.name] - 1)
                     cap_classes[c.name].add(inst.desc.sched_class)
             port_free[port] = cycle + uop.occupancy
+            if inst.bound is not None:
+                queued[port] -= 1
             port_use[port] += uop.occupancy
             if inst.it >= measure_from:
                 busy_measured[port] += uop.occupancy
@@ -195,6 +203,8 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             for r in desc.writes:
                 last_writer[r] = inst
             inst.dispatch = cycle
+            if bind_at_dispatch:
+                inst.bound = [_bind(uop.ports, queued, port_use) for uop in desc.uops]
             rob.append(inst)
             rob_uops += k
             budget -= slots
@@ -215,14 +225,23 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                    {p: v / measured for p, v in busy_measured.items()}, stalls, cycle)
 
 
-def _capped(caps, port, cls, cap_count, cap_classes):
+def _bind(ports, queued, port_use) -> tuple[str, ...]:
+    """Dispatch-time port choice: the eligible port with the fewest queued micro-ops (ties: the
+    least used so far, then the first listed); the micro-op may then issue only there."""
+    best = min(ports, key=lambda p: (queued[p], port_use[p]))
+    queued[best] += 1
+    return (best,)
+
+
+def _capped(caps, port, cls, credit, cap_classes):
     """Name of an issue cap this micro-op would exceed this cycle, or None.
 
-    A cap with `mixed_only` binds only when the micro-ops issued on its group this cycle
-    (including this one) come from more than one scheduling class.
+    A cap binds when its group has less than one issue credit left this cycle; with
+    `mixed_only`, only when the micro-ops issued on its group this cycle (including this one)
+    come from more than one scheduling class.
     """
     for c in caps:
-        if port not in c.ports or cap_count[c.name] + 1 <= c.per_cycle:
+        if port not in c.ports or credit[c.name] >= 1 - 1e-9:
             continue
         if not c.mixed_only or cap_classes[c.name] - {cls}:
             return c.name
