@@ -234,8 +234,7 @@ def attention(q: np.ndarray, k_cache: np.ndarray, v_cache: np.ndarray, *, start:
     """
     out = np.empty((q.shape[0], heads * head_dim), dtype=np.float32)
     scaling = np.float32(head_dim ** -0.5)
-    with nb.parallel_chunksize(1):
-        _attention_kernel(q, k_cache, v_cache, start, heads, kv_heads, head_dim, scaling, out)
+    _attention_kernel(q, k_cache, v_cache, start, heads, kv_heads, head_dim, scaling, out)
     return out
 
 
