@@ -103,4 +103,7 @@ def test_zen4_uses_measured_values():
     assert m.timing("avx2.vpshufb").latency == 2          # [meas-Zen4] 2/0.5, not mca19's 2/1.0
     assert m.timing("avx2.vpermq").latency == 4
     assert "[meas-Zen4]" in m.timing("avx2.vpdpbusd").source
-    assert [c.per_cycle for c in m.issue_caps] == [3]
+    # fitted by benchmarks/zen4_calibration.py (tests/oracle/test_zen4_microbench.py checks the
+    # value against the script's data file): mixed FP classes sustain 3-4 uops/cycle, not a flat 3
+    assert [c.name for c in m.issue_caps] == ["fp_mixed"] and 3 < m.issue_caps[0].per_cycle < 4
+    assert m.port_binding == "dispatch"

@@ -198,3 +198,53 @@ def test_events_reach_listeners():
     top_instrs = 2
     assert lst.n[Dispatched] == lst.n[Retired] == 2 * k.simulated_iterations + top_instrs
     assert res.events["Retired"] == lst.n[Retired]
+
+
+def _two_pairs(binding, cap=None):
+    """Ports F0..F3; class add on F0/F1, shuf on F1/F2 (sharing F1), mul on any F port."""
+    src = {"source": "test"}
+    ports = {**src, "names": ["F0", "F1", "F2", "F3", "L0", "S0"],
+             "groups": {"F": ["F0", "F1", "F2", "F3"], "F01": ["F0", "F1"], "F12": ["F1", "F2"]},
+             "load": ["L0"], "store": ["S0"]}
+    classes = {"toy.add": {**src, "latency": 1, "uops": 1, "ports": ["F01"]},
+               "toy.shuf": {**src, "latency": 1, "uops": 1, "ports": ["F12"]},
+               "toy.mul": {**src, "latency": 1, "uops": 1, "ports": ["F"]},
+               "toy.mac": {**src, "latency": 1, "uops": 1, "ports": ["F"]}}
+    data = toy_machine(core={"dispatch_width": 6, "port_binding": binding}, ports=ports, classes=classes)
+    if cap:
+        data["issue_caps"] = {"mixed": {**src, "group": "F", "per_cycle": cap, "mixed_only": True}}
+    return machine_from_dict(data, path="toy.toml")
+
+
+def _grouped(b, r, i):
+    """Six shuffles then six adds: each dispatch group holds one class."""
+    for _ in range(6):
+        b.vshuf(r["a"], r["c"])
+    for _ in range(6):
+        b.vadd(r["a"], r["c"])
+
+
+def test_issue_time_binding_reaches_the_eligible_port_bound():
+    # 12 uops on F0..F2 (3 ports): 4 cycles when each uop picks its port at issue
+    assert cpi(loop_prog(_grouped), _two_pairs("issue")) == 4.0
+
+
+def test_dispatch_time_binding_piles_a_group_onto_one_port():
+    # a dispatch group of 6 shuffles sees F1 and F2 equally loaded and binds them all to one;
+    # the shared port F1 then holds work F0 or F2 could have done: slower than issue-time choice
+    disp = cpi(loop_prog(_grouped), _two_pairs("dispatch"))
+    assert disp > 4.0
+    assert disp <= 6.0                                         # never worse than one port per class
+    with pytest.raises(MachineError, match="port_binding"):
+        _two_pairs("random")
+
+
+def test_fractional_issue_cap_is_a_sustained_rate():
+    def mixed(b, r, i):
+        for _ in range(7):
+            b.vmul(r["a"], r["c"]); b.vadd(r["a"], r["c"])
+    # 14 uops: 3.5/cycle alternates 3 and 4 issues, so 4 cycles per iteration, against 14/4
+    # without the cap and 14/3 with an integer cap of 3
+    assert cpi(loop_prog(mixed), _two_pairs("issue", cap=3.5)) == pytest.approx(4.0)
+    assert cpi(loop_prog(mixed), _two_pairs("issue")) == pytest.approx(3.5)
+    assert cpi(loop_prog(mixed), _two_pairs("issue", cap=3)) == pytest.approx(14 / 3)

@@ -187,6 +187,7 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
         pending = still
         # ---- dispatch
         budget = width
+        snapshot = dict(queued) if bind_at_dispatch else queued    # what this dispatch group sees
         while next_it < iterations and budget > 0:
             desc = body[next_pos]
             k = len(desc.uops)
@@ -204,7 +205,7 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                 last_writer[r] = inst
             inst.dispatch = cycle
             if bind_at_dispatch:
-                inst.bound = [_bind(uop.ports, queued, port_use) for uop in desc.uops]
+                inst.bound = [_bind(uop.ports, snapshot, port_use, queued) for uop in desc.uops]
             rob.append(inst)
             rob_uops += k
             budget -= slots
@@ -225,10 +226,13 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                    {p: v / measured for p, v in busy_measured.items()}, stalls, cycle)
 
 
-def _bind(ports, queued, port_use) -> tuple[str, ...]:
-    """Dispatch-time port choice: the eligible port with the fewest queued micro-ops (ties: the
-    least used so far, then the first listed); the micro-op may then issue only there."""
-    best = min(ports, key=lambda p: (queued[p], port_use[p]))
+def _bind(ports, snapshot, port_use, queued) -> tuple[str, ...]:
+    """Dispatch-time port choice: the eligible port with the fewest queued micro-ops as counted
+    at the start of the cycle (`snapshot`: one dispatch group binds on the same counts, so a
+    group of one class piles onto one port); ties go to the least used port so far, then the
+    first listed. The micro-op may then issue only there. `queued` is updated for later cycles.
+    """
+    best = min(ports, key=lambda p: (snapshot[p], port_use[p]))
     queued[best] += 1
     return (best,)
 
