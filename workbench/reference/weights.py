@@ -171,7 +171,7 @@ def _save_cache(weights: ModelWeights, path: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _load_cache(config: ModelConfig, path: Path, seed: int) -> ModelWeights:
+def _load_cache(config: ModelConfig, path: Path, seed: int, progress) -> ModelWeights:
     def load(name: str) -> np.ndarray:
         return np.load(path / f"{name}.npy")
 
@@ -180,6 +180,8 @@ def _load_cache(config: ModelConfig, path: Path, seed: int) -> ModelWeights:
         lin = {p: TernaryLinear(load(f"{li}.{p}.codes"), load(f"{li}.{p}.gamma")[0]) for p in PROJECTIONS}
         norms = {n: np.asarray(load(f"{li}.{n}")) for n in _NORM_ID}
         layers.append(LayerWeights(**norms, **lin))
+        if progress is not None:
+            progress(li)
     lm_head = load("lm_head") if not config.tie_embeddings else None
     return ModelWeights(config=config, embed=load("embed"), layers=layers,
                         final_norm=np.asarray(load("final_norm")), lm_head=lm_head,
@@ -193,7 +195,7 @@ def random_weights(config: ModelConfig, *, seed: int = 0, progress=None, cache: 
     Parameters
     ----------
     progress : callable, optional; called as ``progress(layer_index)`` as each layer is ready
-        (in order; all at once when loaded from the disk cache).
+        (in order, whether generated or read from the disk cache).
     cache : bool, optional; keep the weights on disk under `weights_cache_dir()` with a key naming
         the preset, a hash of its shapes, the seed and `CACHE_FORMAT_VERSION`, and read them back on
         later calls. Default: only for models with at least `CACHE_MIN_PARAMS` ternary weights.
@@ -205,11 +207,7 @@ def random_weights(config: ModelConfig, *, seed: int = 0, progress=None, cache: 
     if cache:
         path = weights_cache_dir() / "weights" / _cache_key(config, seed)
         if (path / "complete").is_file():
-            weights = _load_cache(config, path, seed)
-            if progress is not None:
-                for layer in range(config.num_layers):
-                    progress(layer)
-            return weights
+            return _load_cache(config, path, seed, progress)
     weights = _generate(config, seed=seed, progress=progress, workers=workers or os.cpu_count() or 1)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
