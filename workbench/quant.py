@@ -75,10 +75,11 @@ def quantize_activations(x: np.ndarray, *, convention: str = "hf") -> tuple[np.n
 
 
 def dequantize_output(acc: np.ndarray, s: np.ndarray, gamma: np.float32, *,
-                      convention: str = "hf") -> np.ndarray:
+                      convention: str = "hf", weight_scale: np.float32 | None = None) -> np.ndarray:
     """Float output of a BitLinear from its int32 accumulators.
 
-    ``"hf"``: ``acc / fl32(fl32(1/gamma) * s)`` (HF stores ``weight_scale = 1/gamma`` and divides);
+    ``"hf"``: ``acc / fl32(ws * s)`` where ``ws`` is the checkpoint's stored `weight_scale` when
+    given, else ``fl32(1/gamma)`` (HF stores ``weight_scale = 1/gamma`` and divides);
     ``"bitnet_cpp"``: ``fl32(acc / s) * gamma``.
     """
     _check_convention(convention)
@@ -86,6 +87,6 @@ def dequantize_output(acc: np.ndarray, s: np.ndarray, gamma: np.float32, *,
     s = np.asarray(s, dtype=np.float32)[..., None]
     gamma = np.float32(gamma)
     if convention == "hf":
-        ws = np.float32(np.float32(1.0) / gamma)
+        ws = np.float32(np.float32(1.0) / gamma) if weight_scale is None else np.float32(weight_scale)
         return (accf / (ws * s)).astype(np.float32)
     return ((accf / s) * gamma).astype(np.float32)

@@ -312,3 +312,37 @@ def test_hf_missing_tensor_and_wrong_shape(tmp_path, tiny):
     with pytest.raises(ValueError) as e:
         load_model(out)
     _one_line(e, st)
+
+
+def test_hf_foreign_bitlinear_keeps_stored_ws_for_the_hf_dequant(tmp_path, tiny):
+    """A foreign bitlinear checkpoint whose ws is not fl(1/fl(1/ws)): the loaded projections keep
+    the stored ws, and the reference's "hf" dequantization divides by exactly that value."""
+    from safetensors.numpy import load_file, save_file
+
+    from workbench.quant import dequantize_output
+    from workbench.reference import forward
+
+    out = save_hf_checkpoint(tiny, tmp_path / "ckpt")
+    tensors = load_file(str(out / "model.safetensors"))
+    ws = np.float32(0.0371)
+    while np.float32(1) / (np.float32(1) / ws) == ws:          # a ws that 1/gamma cannot reproduce
+        ws = np.nextafter(ws, np.float32(1))
+    for name in tensors:
+        if name.endswith("weight_scale"):
+            tensors[name] = np.array([ws], dtype=np.float32)
+    save_file(tensors, str(out / "model.safetensors"))          # no workbench metadata: foreign
+    back = load_hf_checkpoint(out)
+    lin = back.layers[0].q
+    assert lin.weight_scale.tobytes() == ws.tobytes()
+    assert np.float32(1) / lin.gamma != ws                       # gamma alone would miss it
+    acc = np.array([[1234567, -7654321]], dtype=np.int32)
+    s = np.array([3.25], dtype=np.float32)
+    got = dequantize_output(acc, s, lin.gamma, weight_scale=lin.weight_scale)
+    assert got.tobytes() == (acc.astype(np.float32) / (ws * s[:, None])).astype(np.float32).tobytes()
+    # End to end: dropping the stored ws (falling back to fl(1/gamma)) changes the logits.
+    ids = np.array([1, 2, 3])
+    with_ws = forward(back, ids)
+    for layer in back.layers:
+        for _, p in layer.projections():
+            p.weight_scale = None
+    assert not np.array_equal(with_ws, forward(back, ids))

@@ -228,7 +228,8 @@ def load_hf_checkpoint(directory) -> ModelWeights:
                 gamma = np.float32(float.fromhex(exact))
             else:
                 gamma = np.float32(1) / ws if linear_class == "bitlinear" else ws
-            lins[p] = TernaryLinear(codes, gamma)
+            lins[p] = TernaryLinear(codes, gamma,
+                                   weight_scale=ws if linear_class == "bitlinear" else None)
         norms = {key: floats[f"model.layers.{i}.{n}.weight"] for key, n in _NORMS.items()}
         layers.append(LayerWeights(**norms, **lins))
     lm_head = None if config.tie_embeddings else floats["lm_head.weight"]

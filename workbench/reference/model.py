@@ -102,7 +102,8 @@ def _bitlinear(layer: int, proj: str, linear: TernaryLinear, q: np.ndarray, s: n
         acc = ops.ternary_matvec(q, linear.codes)
     if trace is not None:
         trace.records[(layer, proj)] = ProjectionRecord(q=q, s=s, acc=acc)
-    return dequantize_output(acc, s, linear.gamma, convention=convention)
+    return dequantize_output(acc, s, linear.gamma, convention=convention,
+                             weight_scale=linear.weight_scale)
 
 
 _ROPE_CACHE: dict[tuple[int, float, int], tuple[np.ndarray, np.ndarray]] = {}

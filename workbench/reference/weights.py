@@ -36,16 +36,25 @@ CACHE_MIN_PARAMS = 200_000_000
 
 @dataclass
 class TernaryLinear:
-    """One BitLinear: codes (int8, shape (out, in), values -1/0/+1) and gamma (fp32)."""
+    """One BitLinear: codes (int8, shape (out, in), values -1/0/+1) and gamma (fp32).
+
+    `weight_scale` is the divisor a Hugging Face ``bitlinear`` checkpoint stores (fp32, nominally
+    ``1/gamma``). It is kept when a checkpoint provides it, because ``fl(1/fl(1/ws))`` need not equal
+    ``ws``; the "hf" dequantization then divides by exactly the stored value. None means
+    ``fl(1/gamma)``.
+    """
 
     codes: np.ndarray
     gamma: np.float32
+    weight_scale: np.float32 | None = None
 
     def __post_init__(self) -> None:
         if self.codes.dtype != np.int8 or self.codes.ndim != 2:
             raise ValueError(f"TernaryLinear: codes must be a 2-D int8 array, got {self.codes.dtype} "
                              f"shape {self.codes.shape}")
         self.gamma = np.float32(self.gamma)
+        if self.weight_scale is not None:
+            self.weight_scale = np.float32(self.weight_scale)
 
     @property
     def shape(self) -> tuple[int, int]:
