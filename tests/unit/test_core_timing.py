@@ -5,6 +5,7 @@ import pytest
 from isa_models.core.machine import MachineError, machine_from_dict
 from isa_models.core.program import ProgramBuilder
 from isa_models.core.timing import Dispatched, Listener, Retired, time_program
+from isa_models.core.timing.run import FLATTEN_WINDOWS
 from isa_models.core.toy import TOY, toy_machine
 
 
@@ -153,22 +154,45 @@ def test_memory_bound_loop_and_cold_run():
     assert cold.memory_level == "DRAM" and cold.cycles == 16384 / 2.0   # 2 GB/s at 1 GHz
 
 
-def test_nested_loops_compose_by_trip_counts():
+def _nest(inner_trip):
     b = ProgramBuilder(TOY, "nest")
     x = b.buffer("x", 64)
     c = b.vload(x[0])
     with b.loop("o", 4, parallel=True) as o:
         acc = b.vload(x[16])
-        with b.loop("k", 8):
+        with b.loop("k", inner_trip):
             b.vmul(acc, c, out=acc)
         b.vstore(x[32], acc)
-    res = time_program(b.build(), machine())
+    return b.build()
+
+
+def test_long_inner_loops_compose_by_trip_counts():
+    trip = FLATTEN_WINDOWS * machine().rob_size + 1         # one micro-op per iteration: too long
+    res = time_program(_nest(trip), machine())
     inner = res.loop("k")
-    assert inner.cycles == 8 * 3
+    assert inner.cycles == trip * 3 and inner.flattened_into == ""
     outer = res.loop("o")
-    assert outer.compute_cycles == 4 * (outer.body_cycles_per_iteration + 24)
+    assert outer.flattened == () and outer.n_instructions == 2
+    assert outer.compute_cycles == 4 * (outer.body_cycles_per_iteration + trip * 3)
+    assert any(bd.name == "composed" for bd in outer.bounds)
     assert res.cycles >= outer.cycles
     assert [lr.loop for lr in res.loops] == ["<top>", "o", "k"]
+
+
+def test_short_inner_loops_are_flattened_into_the_parent():
+    # k: a chain of 8 dependent 3-cycle multiplies per o iteration. Composed, o would cost
+    # 8 x 3 = 24 cycles per iteration; flattened, the reload of acc starts a fresh chain each
+    # o iteration, so consecutive chains overlap and the one multiply port binds: 8 cycles.
+    res = time_program(_nest(8), machine())
+    inner, outer = res.loop("k"), res.loop("o")
+    assert inner.cycles == 8 * 3 and inner.flattened_into == "o"   # standalone figures kept
+    assert outer.flattened == ("k",) and outer.n_instructions == 2 + 8
+    assert outer.body_cycles_per_iteration == 8.0
+    assert outer.compute_cycles == 4 * 8.0
+    ports = next(bd for bd in outer.bounds if bd.name == "ports")
+    assert ports.cycles == 8.0 and ports.detail == "M0"
+    assert not any(bd.name == "composed" for bd in outer.bounds)
+    assert outer.binding.startswith("ports")
 
 
 def test_missing_class_and_wrong_isa():

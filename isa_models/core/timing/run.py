@@ -1,11 +1,14 @@
 """time_program: a Program on a Machine -> cycles, per-loop results, bounds and the binding one.
 
-Engine layer, the composition step (DESIGN.md §3, use 2). Each loop's own instructions are
-simulated as a repeated body by the machine's engine (out-of-order or in-order) to get steady-
-state cycles per iteration, child loops add their composed cycles, and the trip count multiplies
-(outer loops add their own instructions; parallel loops simply iterate on one core). The memory
-model bounds every loop by its footprint; a loop's cycles are max(compute, memory), with the
-binding bound named. Straight-line code at the top level is simulated once.
+Engine layer, the composition step (DESIGN.md §3, use 2). Each loop's instructions are simulated
+as a repeated body by the machine's engine (out-of-order or in-order) to get steady-state cycles
+per iteration. A short inner loop (its whole execution at most `FLATTEN_WINDOWS` reorder buffers
+of micro-ops) is flattened: unrolled in place into its parent's body, so its start-up, drain and
+the overlap of consecutive parent iterations are simulated rather than composed. Longer child
+loops add their composed cycles and the trip count multiplies (parallel loops simply iterate on
+one core). The memory model bounds every loop by its footprint; a loop's cycles are
+max(compute, memory), with the binding bound named. Straight-line code at the top level is
+simulated once.
 """
 
 from __future__ import annotations
@@ -21,16 +24,30 @@ from isa_models.core.timing.inorder import simulate_inorder
 from isa_models.core.timing.memory import footprint
 from isa_models.core.timing.ooo import simulate_ooo, steady_state_iterations
 
-__all__ = ["LoopResult", "TimingResult", "time_program"]
+__all__ = ["LoopResult", "TimingResult", "time_program", "FLATTEN_WINDOWS"]
+
+#: A child loop is flattened into its parent when its whole execution (trip x micro-ops of its
+#: own flattened body) is at most this many reorder buffers. Below that the core holds most of
+#: the loop, its start-up and its drain in flight together with the neighbouring parent
+#: iterations, so the boundary transient (first load latency, accumulator chains, reductions) is
+#: a large part of the loop and overlaps across parent iterations; composing a steady-state rate
+#: times the trip gets it wrong both ways. Beyond two windows the transient (at most about one
+#: window of fill plus one chain drain) is amortized over the trip and composition is accurate
+#: to roughly window / (trip x uops). Zen 4: 2 x 320 = 640 micro-ops.
+FLATTEN_WINDOWS = 2
 
 
 @dataclass
 class LoopResult:
     """Timing of one loop (or "<top>"), for one execution of the loop (all its iterations).
 
-    body_cycles_per_iteration : simulated steady-state cycles per iteration of the loop's own
-        instructions (0 if it has none).
-    compute_cycles : trip * (body cycles per iteration + children's cycles).
+    body_cycles_per_iteration : simulated steady-state cycles per iteration of the loop's body:
+        its own instructions plus the flattened child loops unrolled in place (0 if empty).
+    n_instructions, uops_per_iteration : of that simulated (flattened) body.
+    compute_cycles : trip * (body cycles per iteration + composed children's cycles).
+    flattened : child loops unrolled into this body (their own results stay in `loops`, timed
+        standalone for their bounds and views, but their cycles are not added here).
+    flattened_into : the parent this loop was unrolled into ("" when composed).
     memory_cycles : the footprint moved from its level (`memory_level`).
     cycles : max(compute, memory); `binding` names the bound that sets it.
     bounds : per-iteration compute bounds of the loop's own body, the composed per-iteration
@@ -54,6 +71,8 @@ class LoopResult:
     port_cycles: dict = field(default_factory=dict)
     stalls: dict = field(default_factory=dict)
     simulated_iterations: int = 0
+    flattened: tuple[str, ...] = ()
+    flattened_into: str = ""
 
     @property
     def cycles_per_iteration(self) -> float:
@@ -68,7 +87,8 @@ class LoopResult:
                 "cycles": self.cycles, "cycles_per_iteration": self.cycles_per_iteration,
                 "binding": self.binding, "bounds": [b.to_json() for b in self.bounds],
                 "port_cycles_per_iteration": self.port_cycles, "stalls": self.stalls,
-                "simulated_iterations": self.simulated_iterations}
+                "simulated_iterations": self.simulated_iterations, "flattened": list(self.flattened),
+                "flattened_into": self.flattened_into}
 
 
 @dataclass
@@ -151,13 +171,29 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
     emit = fan if listeners else None
     results: list[LoopResult] = []
 
-    def time_nodes(nodes, name, depth, trip, parallel, outer) -> LoopResult:
-        own = [n for n in nodes if isinstance(n, Instr)]
+    window = FLATTEN_WINDOWS * machine.rob_size
+
+    def time_nodes(nodes, name, depth, trip, parallel, outer):
+        """Time one loop (or the top level); returns (result, flattened body, its micro-ops)."""
         slot = len(results)
         results.append(None)                       # keep program order: parent before children
-        children = [time_nodes(n.body, n.index, depth + 1, n.trip, n.parallel, outer + (n.index,))
-                    for n in nodes if isinstance(n, Loop)]
-        descs = describe(program, own, machine)
+        body: list[Instr] = []
+        flattened, composed = [], []
+        for n in nodes:
+            if isinstance(n, Instr):
+                body.append(n)
+                continue
+            if not isinstance(n, Loop):
+                continue
+            child, child_body, child_uops = time_nodes(n.body, n.index, depth + 1, n.trip, n.parallel,
+                                                       outer + (n.index,))
+            if name != "<top>" and child_body is not None and n.trip * child_uops <= window:
+                body.extend(child_body * n.trip)   # unrolled in place: simulated, not composed
+                child.flattened_into = name
+                flattened.append(child)
+            else:
+                composed.append(child)
+        descs = describe(program, body, machine)
         uops = sum(d.n_uops for d in descs)
         body_cpi, bounds, ports, stalls, iters = 0.0, [], {}, {}, 0
         if descs:
@@ -169,33 +205,36 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
                 descs, machine, iterations=iters, loop=name, emit=emit)
             body_cpi, ports, stalls = sim.cycles_per_iteration, sim.port_cycles, sim.stalls
             bounds = compute_bounds(descs, machine)
-        compute = trip * (body_cpi + sum(c.cycles for c in children))
+        inner = sum(c.cycles for c in composed)
+        compute = trip * (body_cpi + inner)
         scope = nodes if name == "<top>" else [Loop(name, trip, list(nodes), parallel)]
         fp = footprint(program, scope, outer=outer[:-1] if name != "<top>" else (), machine=machine,
                        from_dram=cold and name == "<top>")
         mem = fp.cycles
-        if children:
-            inner = sum(c.cycles for c in children)
+        if composed:
             bounds = bounds + [Bound("composed", compute / trip, f"own body {body_cpi:.2f} + inner loops "
                                      f"{inner:.2f} per iteration")]
         bounds = bounds + [Bound("memory", mem / trip, f"{fp.total} bytes from {fp.level} at "
                                  f"{fp.bytes_per_cycle:g} B/cycle")]
         if mem > compute:
             binding = f"memory ({fp.level})"
-        elif descs and body_cpi * trip >= 0.5 * compute:
+        elif descs and (body_cpi * trip >= 0.5 * compute or not composed):
             top = max((b for b in bounds if b.name != "memory"), key=lambda b: b.cycles)
             binding = f"{top.name} ({top.detail})" if top.cycles >= 0.9 * body_cpi else "latency/scheduling"
-        else:
-            heavy = max(children, key=lambda c: c.cycles)
+        elif composed:
+            heavy = max(composed, key=lambda c: c.cycles)
             binding = f"inner loop {heavy.loop}: {heavy.binding}"
+        else:
+            binding = "empty"
         lr = LoopResult(name, depth, trip, parallel, len(descs), uops, body_cpi, compute, mem, fp.level,
-                        fp.total, max(compute, mem), binding, bounds, ports, stalls, iters)
+                        fp.total, max(compute, mem), binding, bounds, ports, stalls, iters,
+                        tuple(c.loop for c in flattened))
         results[slot] = lr
         for lst in listeners:
             lst.on_loop_end(lr)
-        return lr
+        return lr, (None if composed else body), uops
 
-    top = time_nodes(program.body, "<top>", 0, 1, False, ())
+    top, _, _ = time_nodes(program.body, "<top>", 0, 1, False, ())
     result = TimingResult(program.name, machine, top.cycles, top.compute_cycles, top.memory_cycles,
                           top.memory_level, top.binding, results, program.dynamic_count(), fan.counts)
     for lst in listeners:
