@@ -208,6 +208,9 @@ def main() -> int:
         print(f"{spec.name:<6} measured {row['measured']:8.2f}  model {row['model']:8.2f} ({row['err_model']:+.1%})  "
               f"znver3 {row['znver3']:8.2f} ({row['err_znver3']:+.1%})  skylake {row['skylake']:8.2f}", flush=True)
 
+    caps = ", ".join(f"{c.name} {c.per_cycle:g}/cycle on {c.group}" + (" when classes mix" if c.mixed_only else "")
+                     for c in machine.issue_caps) or "none"
+
     def mae(key):
         return statistics.mean(abs(r[f"err_{key}"]) for r in rows) if rows else float("nan")
 
@@ -243,8 +246,8 @@ def main() -> int:
               f"closer than llvm-mca over the suite "
               f"({'met' if rows and mae('model') < mae('znver3') else 'NOT met'})."]
     lines += ["", "FP uops/it: micro-op cycles on the FP pipes per iteration of the dominant loop (model's port "
-              "pressure); FP uops/cycle shows the issue rate each figure implies (4 pipes; the zen4 "
-              "`issue_caps.fp_mixed` rule allows 3 when classes mix). Where the measured rate exceeds the "
+              "pressure); FP uops/cycle shows the issue rate each figure implies (4 pipes; zen4.toml's issue "
+              f"caps: {caps}). Where the measured rate exceeds the "
               "model's, the mixed-class cap is binding too early for that mix. The model times the Program; "
               "llvm-mca and the CPU run gcc's code for it, which can add register copies (gcc's handling of "
               "the tied vpdpbusd accumulator) and stack spills: where the gcc column is much longer than the "
