@@ -116,6 +116,10 @@ def test_folded_load_latency_adds_before_the_operation():
         b.vadd_m(r["acc"], r["x"][i * 16], out=r["acc"])
     # the load is off the accumulator chain: 1 cycle per iteration (L0 and the add chain)
     assert cpi(loop_prog(body, setup=setup), machine()) == 1.0
+    # ... and so is it for the recurrence bound: only the register-to-register chain (add, 1) counts
+    res = time_program(loop_prog(body, setup=setup), machine()).loop("k")
+    rec = next(bd for bd in res.bounds if bd.name == "recurrence")
+    assert rec.cycles == 1.0 and "chain through" in rec.detail
 
     def body2(b, r, i):
         t = b.vadd_m(r["acc"], r["x"][i * 16])
