@@ -5,12 +5,17 @@ kernel, at two L1/L2-resident shapes (M1, K) and (M2, K) with K = 1024:
 - measured: the emitted C run natively (`kernels.codegen.NativeKernel.time`: fenced rdtsc around
   each call, converted to core cycles with the vpaddb calibration, median of repeats);
 - model: `time_program(program, zen4)` (warm caches);
-- llvm-mca (znver3, and skylake for reference) on `emit_asm`'s inner loops (the code gcc made
-  of the same C): sum over innermost loops of cycles/iteration x the loop's dynamic trips.
+- llvm-mca (znver3, and skylake for reference) on `emit_asm`'s inner loops (the code the compiler
+  made of the same C, the code measured): sum over innermost loops of cycles/iteration x the loop's
+  dynamic trips.
+The compiler is clang (``--compiler gcc`` for gcc): clang compiles the emitted C nearly one
+instruction per Program instruction, gcc adds register copies around the tied vpdpbusd
+accumulator and stack spills (tl2), so its code is not the Program; the table reports the
+instruction-count delta of the compiler used, per kernel.
 Cycles per inner iteration = (cycles(M2) - cycles(M1)) / (iterations(M2) - iterations(M1)) of the
 kernel's dominant innermost loop (most dynamic instructions), so call overhead and the per-call
 setup (e.g. TL2's LUT construction) cancel. Writes its section of docs/benchmarks.md.
-Usage: ``python benchmarks/fidelity.py [--repeats 401] [--passes 3]``.
+Usage: ``python benchmarks/fidelity.py [--repeats 401] [--passes 3] [--compiler clang|gcc]``.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def loop_trips(program) -> list[tuple[int, int]]:
     return rows
 
 
-def measure_shape(spec, M: int, *, repeats: int, machine) -> dict:
+def measure_shape(spec, M: int, *, repeats: int, machine, compiler: str) -> dict:
     from isa_models.core.timing import time_program
     from kernels.codegen import NativeKernel, emit_asm
     from workbench.quant import quantize_activations
@@ -88,7 +93,7 @@ def measure_shape(spec, M: int, *, repeats: int, machine) -> dict:
     rng = np.random.default_rng(M)
     q = quantize_activations(rng.standard_t(4, size=K).astype(np.float32))[0]
     buffers = spec.prepare(codes, q, **spec.params)
-    native = NativeKernel(program)
+    native = NativeKernel(program, compiler=compiler)
     native.time(buffers, repeats=repeats, warmup=20)                  # warm caches and clock
     before = fresh_calibration()
     pad_rng = np.random.default_rng(M)
@@ -108,7 +113,7 @@ def measure_shape(spec, M: int, *, repeats: int, machine) -> dict:
                 max(r[0] for r in rounds) / tsc_per_cycle]
     model = time_program(program, machine)
     trips = loop_trips(program)
-    asm = emit_asm(program)
+    asm = emit_asm(program, compiler=compiler)
     mca = {}
     for cpu in ("znver3", "skylake"):
         per_iter = llvm_mca_cycles(asm, cpu)
@@ -144,6 +149,15 @@ def fresh_calibration():
     return calibrate(repeats=15, iterations=100_000 + next(_CALIBRATIONS))
 
 
+def compiler_version(compiler: str) -> str:
+    """First line of `compiler --version` shortened to name and version (e.g. "clang 14.0.6")."""
+    proc = subprocess.run([compiler, "--version"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise OSError(f"fidelity: {compiler} --version failed: {proc.stderr.strip()[:200]}")
+    found = re.search(r"(\d+\.\d+(?:\.\d+)?)", proc.stdout.splitlines()[0])
+    return f"{compiler} {found.group(1) if found else '?'}"
+
+
 def pick_shapes(spec) -> tuple[int, int]:
     for m1, m2 in M_CANDIDATES:
         if spec.supports(m1, K) and spec.supports(m2, K):
@@ -156,6 +170,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=401, help="individually timed calls per shape")
     parser.add_argument("--only", help="comma-separated kernel names")
     parser.add_argument("--passes", type=int, default=3, help="passes over all kernels (the best is kept)")
+    parser.add_argument("--compiler", choices=("clang", "gcc"), default="clang",
+                        help="compiler of the measured code and of llvm-mca's input (default clang: "
+                             "nearly 1:1 with the Program)")
     args = parser.parse_args()
 
     from isa_models.core.machine import load_machine
@@ -181,8 +198,8 @@ def main() -> int:
     passes: dict[str, list[dict]] = {}
     for n in range(args.passes):                  # kernels interleaved, so slow phases hit all alike
         for spec, m1, m2 in chosen:
-            a = measure_shape(spec, m1, repeats=args.repeats, machine=machine)
-            b = measure_shape(spec, m2, repeats=args.repeats, machine=machine)
+            a = measure_shape(spec, m1, repeats=args.repeats, machine=machine, compiler=args.compiler)
+            b = measure_shape(spec, m2, repeats=args.repeats, machine=machine, compiler=args.compiler)
             passes.setdefault(spec.name, []).append({"a": a, "b": b})
             di = b["iterations"] - a["iterations"]
             print(f"pass {n}: {spec.name:<6} measured {(b['measured'] - a['measured']) / di:8.2f} c/it", flush=True)
@@ -220,7 +237,7 @@ def main() -> int:
              f"(vpaddb calibration, spread {cal.spread:.1%}; recalibrated before and after every shape, the "
              f"largest before/after drift was {max((r['tsc_drift'] for r in rows), default=0):.1%}). Model: `isa_models/machines/avx2/zen4.toml`, "
              f"warm caches. llvm-mca 14 (`-mcpu=znver3`; no znver4 model in LLVM 14; skylake for reference) "
-             f"on the compiled inner loops (`emit_asm`, gcc 12 -O2). Measured: emitted C run natively, "
+             f"on the compiled inner loops (`emit_asm`, {compiler_version(args.compiler)} -O2, the code measured). Measured: emitted C run natively, "
              f"{PERCENTILE}th percentile of individually timed calls, best of {args.passes} passes over the suite x {ROUNDS} rounds of {args.repeats // ROUNDS} "
              f"calls, each round with the buffers at another heap placement (4 KiB aliasing between loads and "
              f"stores otherwise makes whole runs slower). K = {K}; cycles per iteration of each kernel's dominant "
@@ -228,15 +245,16 @@ def main() -> int:
              f"per-call setup cancel. The data (a few tens of KiB) stays in L1/L2 across calls.", "",
              "| kernel | M1/M2 x K | measured c/it | zen4 model c/it | model err | llvm-mca znver3 c/it | "
              "znver3 err | llvm-mca skylake c/it | skylake err | measured range over passes | FP uops/it | "
-             "FP uops/cycle: model / measured | instructions per iteration: Program / gcc (register copies, "
-             "stack spills) | model: inner loop binding |",
+             f"FP uops/cycle: model / measured | instructions per iteration: Program / {args.compiler} (delta; "
+             "register copies, stack spills) | model: inner loop binding |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['kernel']} | {r['shapes']} | {r['measured']:.2f} | {r['model']:.2f} | "
                      f"{r['err_model']:+.1%} | {r['znver3']:.2f} | {r['err_znver3']:+.1%} | {r['skylake']:.2f} | "
                      f"{r['err_skylake']:+.1%} | {r['measured_min']:.2f}-{r['measured_max']:.2f} | {r['fp_uops']:.0f} | "
                      f"{r['fp_uops'] / r['model']:.2f} / {r['fp_uops'] / r['measured']:.2f} | "
-                     f"{r['asm_counts']['program']} / {r['asm_counts']['asm']} ({r['asm_counts']['copies']}, "
+                     f"{r['asm_counts']['program']} / {r['asm_counts']['asm']} "
+                     f"({r['asm_counts']['asm'] - r['asm_counts']['program']:+d}; {r['asm_counts']['copies']}, "
                      f"{r['asm_counts']['spills']}) | {r['inner_binding']} |")
     lines += ["", f"Suite mean absolute error: zen4 model **{mae('model'):.1%}**, llvm-mca znver3 "
               f"**{mae('znver3'):.1%}**, llvm-mca skylake {mae('skylake'):.1%} (Skylake is another core: "
@@ -249,8 +267,10 @@ def main() -> int:
               "pressure); FP uops/cycle shows the issue rate each figure implies (4 pipes; zen4.toml's issue "
               f"caps: {caps}). Where the measured rate exceeds the "
               "model's, the mixed-class cap is binding too early for that mix. The model times the Program; "
-              "llvm-mca and the CPU run gcc's code for it, which can add register copies (gcc's handling of "
-              "the tied vpdpbusd accumulator) and stack spills: where the gcc column is much longer than the "
+              f"llvm-mca and the CPU run {args.compiler}'s code for it; the instruction delta counts what the "
+              "compiler added (loop control: 2-3 per iteration; register copies; stack spills). gcc 12 adds "
+              "16 register copies around vpdpbusd's tied accumulator in vnni and 41 spills in tl2, clang 14 "
+              "almost none, hence clang by default: where the compiled column is much longer than the "
               "Program's, the model is optimistic for that reason, not from its tables."]
     if skipped:
         lines.append(f"Skipped (CPU lacks a feature): {', '.join(skipped)}.")
