@@ -1,9 +1,10 @@
 """The kernel registry: every kernel, per ISA, with its format, parameters, exactness and functions.
 
 Kernel layer (DESIGN.md §3-§4). A `KernelSpec` names a kernel ("i2s", "tl2", ...) for one ISA
-("avx2"; NEON/HVX/NPU kernels register the same way) and carries three functions:
+("avx2", "npu"; NEON/HVX kernels register the same way) and carries three functions:
 ``build(M, K, **params) -> Program``, ``prepare(codes, q, **params) -> buffers`` (weights packed
-with `workbench.formats`, activation-side inputs) and ``result(buffers) -> int32 [M]``. `run`
+with `workbench.formats` or the NPU word encoding, activation-side inputs) and
+``result(buffers) -> int32 [M]`` (`read_result` for kernels whose read-back needs the shape). `run`
 executes one kernel functionally (or natively) on ternary codes and int8 activations.
 `kernels.verify` sweeps kernels against `workbench.reference.ternary_matvec`.
 """
@@ -16,13 +17,13 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["KernelSpec", "register", "get", "kernels", "run", "KERNEL_MODULES", "EXACTNESS"]
+__all__ = ["KernelSpec", "register", "get", "kernels", "run", "read_result", "KERNEL_MODULES", "EXACTNESS"]
 
 EXACTNESS = ("exact", "bounded", "lossy")
 
 #: Modules that define the built-in kernels (each exposes ``KERNEL``, a `KernelSpec`).
 KERNEL_MODULES = ("kernels.i2s.avx2", "kernels.tl2.avx2", "kernels.tq2.avx2", "kernels.tmac.avx2",
-                  "kernels.vnni.avx2")
+                  "kernels.vnni.avx2", "kernels.npu")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class KernelSpec:
     name, isa : str
         Registry key, e.g. ("i2s", "avx2").
     weight_format : str
-        The `workbench.formats.FORMATS` name its weights are packed with.
+        The `workbench.formats.FORMATS` name its weights are packed with ("npu_tile" for the NPU:
+        `isa_models.npu.encoding.pack_matrix_tiles`, 2-bit or base-3 words by machine).
     description : str
         One paragraph: what it does and where it comes from (research notes by section).
     params : Mapping[str, object]
@@ -48,9 +50,13 @@ class KernelSpec:
         For "lossy": the measured error against the exact accumulators and how it was measured.
     build : ``(M, K, **params) -> Program``
     prepare : ``(codes int8 [M, K], q int8 [K], **params) -> dict[str, np.ndarray]`` (uint8 buffers)
-    result : ``(buffers) -> np.ndarray`` int32 [M] accumulators (lossy kernels: rounded approximation)
+    result : ``(buffers) -> np.ndarray`` int32 [M] accumulators (lossy kernels: rounded approximation);
+        with `result_needs_shape`, ``(buffers, *, M, K, **params)`` (call it through `read_result`).
     check_shape : ``(M, K, **params) -> None``; raises ValueError naming the violated constraint.
     diagnose : optional ``(codes, q, row, expected, got, **params) -> str``: why a row is wrong.
+    result_needs_shape : bool
+        True when the read-back depends on the shape and parameters (the NPU's padded row tiles
+        and host-summed K segments).
     """
 
     name: str
@@ -67,6 +73,7 @@ class KernelSpec:
     bound_holds: Callable | None = None
     error: Mapping[str, object] = field(default_factory=dict)
     diagnose: Callable | None = None
+    result_needs_shape: bool = False
 
     def __post_init__(self) -> None:
         if self.exactness not in EXACTNESS:
@@ -129,6 +136,20 @@ def get(name: str, isa: str = "avx2") -> KernelSpec:
         raise LookupError(f"unknown kernel {name!r} for ISA {isa!r}; valid: {valid}") from None
 
 
+def read_result(spec: KernelSpec, buffers, *, M: int, K: int, **params) -> np.ndarray:
+    """``spec.result`` on the buffers after a run of shape (M, K), passing the shape if it needs it.
+
+    Parameters
+    ----------
+    buffers : every buffer after the run (`isa_models.core.execute.execute`'s return value).
+    M, K : the shape the Program was built for.
+    params : resolved kernel parameters.
+    """
+    if spec.result_needs_shape:
+        return spec.result(buffers, M=M, K=K, **params)
+    return spec.result(buffers)
+
+
 def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, native: bool = False,
         program=None, **params) -> np.ndarray:
     """Build, prepare and run `spec` on codes int8 [M, K] and q int8 [K]; return its int32 [M].
@@ -157,4 +178,4 @@ def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, native: bool = Fa
         out = NativeKernel(prog)(buffers)
     else:
         out = execute(prog, buffers)
-    return spec.result(out)
+    return read_result(spec, out, M=m, K=k, **p)

@@ -109,12 +109,12 @@ def run_npu(*, machine: str, model: str, layer: int | None, kernel: str = "npu_g
             activations: str = "trace", token_id: int | None = None, progress: bool = True) -> NpuRun:
     """Check and time every projection of `layer` (or all layers) of `model` on NPU `machine`."""
     from isa_models.npu import load_npu_machine, lower
-    from kernels.npu import get_npu_kernel
+    from kernels.registry import get, read_result
     from workbench.flow import activation_rows, first_mismatch, load_model_weights
     from workbench.reference import PROJECTIONS, ternary_matvec
 
     params = load_npu_machine(machine)
-    spec = get_npu_kernel(kernel)
+    spec = get(kernel, "npu")
     weights = load_model_weights(model, seed=seed)
     n_layers = weights.config.num_layers
     if layer is not None and not 0 <= layer < n_layers:
@@ -132,13 +132,12 @@ def run_npu(*, machine: str, model: str, layer: int | None, kernel: str = "npu_g
             q = rows(li, proj)
             m, k = codes.shape
             if (m, k) not in run.programs:
-                plan = spec.plan(params, m, k, tokens=1)
-                prog = spec.program(params, m, k, tokens=1, plan=plan)
-                run.programs[(m, k)] = (prog, lower(prog), plan)
+                prog = spec.build(m, k, machine=params)
+                run.programs[(m, k)] = (prog, lower(prog))
                 run.shapes[f"{m}x{k}"] = _timing_dict(prog, run.programs[(m, k)][1])
-            prog, _, plan = run.programs[(m, k)]
-            state = execute(prog, spec.inputs(params, codes, q))
-            acc = spec.output(state, plan)[0]
+            prog, _ = run.programs[(m, k)]
+            state = execute(prog, spec.prepare(codes, q, machine=params))
+            acc = read_result(spec, state, M=m, K=k, machine=params)
             ref = ternary_matvec(q[None, :], codes)[0]
             text, _ = first_mismatch(ref, acc)
             run.projections.append(NpuProjection(li, proj, m, k, "FAILED" if text else "VERIFIED", text,
@@ -192,33 +191,33 @@ def cosimulate_layer(run: NpuRun, layer: int, *, sim: str = "icarus", waves: boo
                      seed: int = 0, activations: str = "trace", token_id: int | None = None) -> list[dict]:
     """Run each projection of `layer` on the RTL; returns one side-by-side record per projection."""
     from isa_models.npu import run_commands
-    from kernels.npu import get_npu_kernel
+    from kernels.registry import get, read_result
     from workbench.flow import activation_rows, first_mismatch, load_model_weights
     from workbench.npu_cosim import run_job
     from workbench.reference import PROJECTIONS, ternary_matvec
 
     params = run.machine
-    spec = get_npu_kernel(run.kernel)
+    spec = get(run.kernel, "npu")
     weights = load_model_weights(run.model, seed=seed)
     rows = activation_rows(weights, source=activations, token_id=token_id, seed=seed)
     streams, checks = [], []
     for proj in PROJECTIONS:
         codes = weights.layers[layer].projection(proj).codes
         q = rows(layer, proj)
-        prog, lowered, plan = run.programs[codes.shape]
-        inputs = spec.inputs(params, codes, q)
+        prog, lowered = run.programs[codes.shape]
+        inputs = spec.prepare(codes, q, machine=params)
         dram = np.zeros(lowered.dram_bytes, dtype=np.uint8)
         for name, arr in inputs.items():
             dram[lowered.dram_base[name]:lowered.dram_base[name] + arr.size] = arr
         streams.append({"name": f"L{layer}.{proj}", "words": lowered.words(), "dram": dram})
-        checks.append((proj, codes, q, prog, lowered, plan, inputs))
+        checks.append((proj, codes, q, prog, lowered, inputs))
     results, info = run_job(params, streams, sim=sim, waves=waves)
     out = []
-    for (proj, codes, q, prog, lowered, plan, inputs), res in zip(checks, results):
+    for (proj, codes, q, prog, lowered, inputs), res in zip(checks, results):
         model_state = run_commands(lowered, inputs)
         base = lowered.dram_base["y"]
         rtl_y = {"y": res["dram"][base:base + prog.buffers["y"].size]}
-        rtl_acc = spec.output(rtl_y, plan)[0]
+        rtl_acc = read_result(spec, rtl_y, M=codes.shape[0], K=codes.shape[1], machine=params)
         ref = ternary_matvec(q[None, :], codes)[0]
         text, _ = first_mismatch(ref, rtl_acc)
         if text is None and not np.array_equal(rtl_y["y"], model_state["y"]):

@@ -44,3 +44,45 @@ def test_duplicate_registration_is_refused():
     import dataclasses
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(dataclasses.replace(spec))
+
+
+def test_npu_gemm_is_registered_with_its_machine_parameter():
+    spec = registry.get("npu_gemm", "npu")
+    assert spec in registry.kernels("npu") and spec.exactness == "exact"
+    assert spec.params == {"machine": "edge16"} and spec.result_needs_shape
+    assert spec.supports(640, 2560) and spec.supports(640, 2560, machine="tiny")
+    with pytest.raises(LookupError, match="npu_gemm/npu"):
+        registry.get("npu_gemm", "avx2")
+    with pytest.raises(ValueError, match="unknown npu machine 'nope'; valid: edge16"):
+        registry.run(spec, np.zeros((4, 8), np.int8), np.zeros(8, np.int8), machine="nope")
+    with pytest.raises(ValueError, match="K=0"):
+        spec.check_shape(4, 0, machine="tiny")
+    with pytest.raises(ValueError, match="unknown parameter 'BM'"):
+        spec.resolve(BM=16)
+
+
+@pytest.mark.parametrize("machine", ["edge16", "tiny"])
+def test_npu_gemm_runs_through_the_registry_bit_exact(machine):
+    """Ragged shape (rows not a multiple of the array's, K not a multiple of its columns), extreme
+    rows, on the default machine and on tiny (K split into accumulator-safe segments)."""
+    from workbench.reference import ternary_matvec
+    spec = registry.get("npu_gemm", "npu")
+    rng = np.random.default_rng(11)
+    m, k = 37, 4100 + 3
+    codes = rng.integers(-1, 2, size=(m, k)).astype(np.int8)
+    codes[0], codes[1] = 1, -1
+    q = rng.integers(-128, 128, size=k).astype(np.int8)
+    q[: k // 2] = -128
+    got = registry.run(spec, codes, q, machine=machine)
+    want = ternary_matvec(q[None], codes)[0]
+    assert got.dtype == np.int32 and got.shape == (m,)
+    assert np.array_equal(got, want)
+    wrong = got.copy()
+    wrong[5] += 1                                     # the comparison sees a one-off row
+    assert not np.array_equal(wrong, want)
+
+
+def test_verify_sweeps_npu_gemm_on_a_2b4t_shape():
+    from kernels.verify import verify
+    result = verify("npu_gemm", isa="npu", projections=("k",), inputs=("extreme",))
+    assert result.ok and [c.status for c in result.cases] == ["exact"]
