@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["C_TIMING", "Calibration", "calibrate", "TimingResult"]
+__all__ = ["C_TIMING", "Calibration", "calibrate", "TimingResult", "vector_alu_throughput"]
 
 #: Fenced TSC reads shared by the calibration and kernel timing wrappers.
 C_TIMING = """\
@@ -41,6 +41,25 @@ uint64_t wb_vpaddb_chain(long iterations) {
         "dec %%rcx\\n\\t"
         "jnz 1b\\n\\t"
         : : "r"(iterations) : "rcx", "xmm0", "xmm1", "cc");
+    uint64_t t1 = wb_tsc_end();
+    return t1 - t0;
+}
+/* 16 independent vpaddw per iteration over 8 registers (2 per register, the second reading the
+   first's input only): limited by the FP pipes' throughput, not by latency. */
+uint64_t wb_vpaddw_throughput(long iterations) {
+    uint64_t t0 = wb_tsc_begin();
+    __asm__ volatile(
+        "vpcmpeqb %%ymm8, %%ymm8, %%ymm8\\n\\t"
+        "vmovdqa %%ymm8, %%ymm9\\n\\t"
+        "mov %0, %%rcx\\n\\t"
+        "1:\\n\\t"
+        ".irp r, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7\\n\\t"
+        "vpaddw %%ymm8, %%ymm9, %%ymm\\\\r\\n\\t"
+        ".endr\\n\\t"
+        "dec %%rcx\\n\\t"
+        "jnz 1b\\n\\t"
+        : : "r"(iterations)
+        : "rcx", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "cc");
     uint64_t t1 = wb_tsc_end();
     return t1 - t0;
 }
@@ -88,6 +107,8 @@ def _calibration_library():
     lib.wb_vpaddb_chain.argtypes = [ctypes.c_long]
     lib.wb_vpaddb_chain.restype = ctypes.c_uint64
     lib.wb_empty_region.restype = ctypes.c_uint64
+    lib.wb_vpaddw_throughput.argtypes = [ctypes.c_long]
+    lib.wb_vpaddw_throughput.restype = ctypes.c_uint64
     return lib
 
 
@@ -102,3 +123,21 @@ def calibrate(*, repeats: int = 15, iterations: int = 100_000) -> Calibration:
     overhead = float(np.median([lib.wb_empty_region() for _ in range(101)]))
     median = float(np.median(ratios))
     return Calibration(median, float(np.median(np.abs(ratios - median)) / median), overhead, repeats)
+
+
+def vector_alu_throughput(*, repeats: int = 9, iterations: int = 20_000) -> float:
+    """Independent ``vpaddw`` per core cycle this core delivers right now (not cached).
+
+    A host-disturbance probe: on an idle core it equals the number of vector ALU pipes (4 on Zen 4);
+    when another thread shares the physical core (an SMT sibling in another VM) it drops (to
+    ~2.4 measured here), and kernels bound by throughput slow alike. Each repeat times the
+    independent-vpaddw loop right after the dependent vpaddb chain, and the best of each is used, so
+    a core-clock change between the two barely matters.
+    """
+    if repeats < 1 or iterations < 1:
+        raise ValueError(f"vector_alu_throughput: repeats {repeats} and iterations {iterations} must be positive")
+    lib = _calibration_library()
+    lib.wb_vpaddw_throughput(iterations)                                # warm up the clock
+    chain = min(lib.wb_vpaddb_chain(iterations) for _ in range(repeats))
+    wide = min(lib.wb_vpaddw_throughput(iterations) for _ in range(repeats))
+    return (16.0 * iterations / wide) / (16.0 * iterations / chain)

@@ -276,3 +276,31 @@ def test_fractional_issue_cap_is_a_sustained_rate():
     assert cpi(loop_prog(mixed), _two_pairs("issue", cap=3.5)) == pytest.approx(4.0)
     assert cpi(loop_prog(mixed), _two_pairs("issue")) == pytest.approx(3.5)
     assert cpi(loop_prog(mixed), _two_pairs("issue", cap=3)) == pytest.approx(14 / 3)
+
+
+def _store_then_load(same_buffer):
+    b = ProgramBuilder(TOY, "fwd")
+    x, y = b.buffer("x", 256), b.buffer("y", 256)
+    a, c = b.vload(y[0]), b.vload(y[16])
+    acc = b.vmul(a, c)
+    b.vstore(x[32], acc)
+    t = b.vload((x if same_buffer else y)[32])
+    b.vadd(t, t)
+    return b.build()
+
+
+def test_a_load_after_a_store_to_its_buffer_waits_for_the_forwarded_data():
+    from isa_models.core.timing.descriptors import describe, memory_token
+
+    m = machine()
+    same, other = _store_then_load(True), _store_then_load(False)
+    instrs = [n for n in same.body if hasattr(n, "op")]
+    descs = describe(same, instrs, m)
+    assert memory_token("x", 3) in descs[3].writes                  # the store writes x's token
+    assert (memory_token("x", 3), 0) in descs[4].reads               # the pure load reads it
+    assert not any(r.cls == "mem" for r, _ in describe(other, instrs, m)[0].reads)
+    load, add = (m.timing(same.isa[instrs[k].op].sched_class) for k in (4, 5))
+    # the independent load overlaps the multiply and the program ends with the store; the
+    # forwarded load starts when the store has its data, and its add follows
+    gap = time_program(same, m).cycles - time_program(other, m).cycles
+    assert gap == load.latency + add.latency
