@@ -146,3 +146,21 @@ def test_library_is_cached_by_source():
     assert first.library_path == second.library_path
     other = NativeKernel(dot_program(rows=5))
     assert other.library_path != first.library_path
+
+
+def test_vector_alu_throughput_probe_runs_and_rejects_bad_arguments():
+    from kernels.codegen.timing import vector_alu_throughput
+
+    rate = vector_alu_throughput(repeats=2, iterations=500)
+    assert rate > 0                                   # a rate, not a timed assertion
+    with pytest.raises(ValueError, match="repeats 0"):
+        vector_alu_throughput(repeats=0)
+
+
+def test_clang_build_compiles_the_program_and_agrees_with_gcc():
+    program = dot_program()
+    buffers = _random_buffers(program, np.random.default_rng(3))
+    by_gcc = NativeKernel(program)(buffers)
+    by_clang = NativeKernel(program, compiler="clang")(buffers)
+    assert by_clang.keys() == by_gcc.keys()
+    assert all(np.array_equal(by_clang[k], by_gcc[k]) for k in by_gcc)
