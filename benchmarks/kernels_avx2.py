@@ -12,8 +12,6 @@ Usage: .venv/bin/python benchmarks/kernels_avx2.py [--shape 2560x2560] [--machin
 from __future__ import annotations
 
 import argparse
-import re
-from pathlib import Path
 
 import numpy as np
 
@@ -21,12 +19,13 @@ from isa_models.core.execute import execute
 from isa_models.core.machine import load_machine
 from isa_models.core.timing import time_program
 from kernels import registry
-from kernels.codegen import NativeKernel, machine_info
+from kernels.codegen import NativeKernel
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 
+from _common import machine_facts, write_section  # benchmarks/ is sys.path[0] when run as a script
+
 NAME = "kernels_avx2.py"
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def measure(shape: tuple[int, int], machine_name: str) -> list[dict]:
@@ -53,7 +52,7 @@ def measure(shape: tuple[int, int], machine_name: str) -> list[dict]:
 
 
 def render(rows: list[dict], shape, machine_name: str) -> str:
-    info = machine_info()
+    info = machine_facts()
     best = min(rows, key=lambda r: r["measured"])
     lines = [f"### AVX2 kernels, one token, {shape[0]}x{shape[1]} (2B-4T), `benchmarks/{NAME}`", "",
              f"Host: {info.get('model_name')} (family {info.get('family')}, model {info.get('model')}); "
@@ -71,18 +70,6 @@ def render(rows: list[dict], shape, machine_name: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = f"{begin}\n{text}\n{end}"
-    if begin in doc:
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", default="2560x2560", help="M x K of a 2B-4T projection (default 2560x2560)")
@@ -91,7 +78,7 @@ def main() -> None:
     shape = tuple(int(x) for x in args.shape.lower().split("x"))
     text = render(measure(shape, args.machine), shape, args.machine)
     print(text)
-    write_section(text)
+    write_section(NAME, text)
 
 
 if __name__ == "__main__":

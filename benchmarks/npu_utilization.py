@@ -14,21 +14,9 @@ import argparse
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+from _common import DOC, write_section  # benchmarks/ is sys.path[0] when run as a script
+
 NAME = Path(__file__).name
-
-
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}\n"
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
-    else:
-        new = old.rstrip() + "\n\n" + block
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(new)
 
 
 def measure(params, m: int, k: int, tokens: int) -> dict:
@@ -101,7 +89,7 @@ K = 6912 into two segments (20-bit accumulators, host adds them). Computed in {e
 """
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(NAME, text)
         print(f"wrote {DOC}")
     return 0
 

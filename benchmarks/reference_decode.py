@@ -14,8 +14,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -24,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+from _common import ROOT, load_average, machine_note, write_section  # benchmarks/ is sys.path[0] when run as a script
+
 NAME = Path(__file__).name
 PROMPT = [1, 17, 99, 250, 3, 511, 42, 7]
 
@@ -118,29 +116,6 @@ def run_child(kind: str, args: argparse.Namespace) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        found = re.search(r"Model name:\s*(.+)", lscpu)
-        model = found.group(1).strip() if found else model
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}\n"
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
-    else:
-        new = old.rstrip() + "\n\n" + block
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(new)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="measured repeats (median reported)")
@@ -154,19 +129,19 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     rows = {}
     for kind in ("ours-bitnet-b1.58-2B-4T", "ours-small", "hf-small"):
         print(f"{NAME}: measuring {kind} ...", file=sys.stderr)
         rows[kind] = run_child(kind, args)
         print(f"  {rows[kind]['tok_s']:.2f} tok/s, peak RSS {rows[kind]['peak_rss_mib']:.0f} MiB",
               file=sys.stderr)
-    load_after = os.getloadavg()[0]
+    load_after = load_average()
     small = small_config()
     big, ours, hf = rows["ours-bitnet-b1.58-2B-4T"], rows["ours-small"], rows["hf-small"]
     text = f"""## Reference transformer decode (`benchmarks/{NAME}`)
 
-Machine: {machine()}; 1-minute load average {load_before:.1f} before and {load_after:.1f} after
+Machine: {machine_note()}; 1-minute load average {load_before:.1f} before and {load_after:.1f} after
 the run (anything above ~2 means other jobs shared the 2 cores and the figures are low). Greedy decode after an {len(PROMPT)}-token prompt, {args.tokens} tokens per
 repeat, median of {args.repeats} repeats (one warm-up repeat first), batch 1, fp32 float steps.
 Each row ran in its own process; peak RSS is that process's `ru_maxrss`. The 2B-4T weights are read
@@ -190,7 +165,7 @@ on the same config ({'met' if ours['tok_s'] > hf['tok_s'] else 'NOT met'}). tran
 written per token).
 The machine is shared with other work, so single figures move by tens of percent between runs.
 """
-    write_section(text)
+    write_section(NAME, text)
     print(text)
     return 0
 

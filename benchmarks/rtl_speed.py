@@ -13,42 +13,16 @@ Usage: ``python benchmarks/rtl_speed.py [--machine tiny] [--m 128 --k 256] [--re
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import statistics
-import subprocess
 import time
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+from _common import DOC, machine_note, write_section  # benchmarks/ is sys.path[0] when run as a script
+
 NAME = Path(__file__).name
-
-
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}\n"
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
-    else:
-        new = old.rstrip() + "\n\n" + block
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(new)
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        found = re.search(r"Model name:\s*(.+)", subprocess.run(["lscpu"], capture_output=True, text=True).stdout)
-        model = found.group(1).strip() if found else model
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def stream(params, m: int, k: int, seed: int):
@@ -191,7 +165,7 @@ GEMV {args.m}x{args.k}: {len(words)} commands, {timing.total_cycles:,} model cyc
 transaction-level driver (Python every cycle: command words, DMA beats, write-back); each run checked
 against the NPU model's cycle count and integers. Median of {args.repeats} runs; build = Verilog
 generation + compile (Icarus/Verilator) or elaboration (Amaranth), once.
-Machine: {machine()}; shared with other work, so figures move by tens of percent between runs.
+Machine: {machine_note()}; shared with other work, so figures move by tens of percent between runs.
 
 | simulator | simulated cycles | seconds (median) | cycles/s | build s |
 |---|---|---|---|---|
@@ -204,7 +178,7 @@ about 1.5 minutes here; later runs reuse the object files in sims/build/.
 """
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(NAME, text)
         print(f"wrote {DOC}")
     return 0
 

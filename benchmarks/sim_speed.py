@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -26,22 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+from _common import DOC, load_average, machine_facts, write_section  # benchmarks/ is sys.path[0] when run as a script
+
 NAME = Path(__file__).name
 MODEL = "bitnet-b1.58-2B-4T"
 MCA_ITERATIONS = 10_000
-
-
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}\n"
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
-    else:
-        new = old.rstrip() + "\n\n" + block
-    DOC.write_text(new)
 
 
 def wall(fn, repeats: int) -> float:
@@ -115,7 +103,7 @@ def bench_kernel(name: str, repeats: int) -> dict:
         out[f"token_functional_s_{workers}"] = time.perf_counter() - t0
         out[f"token_functional_cpu_{workers}"] = (c1.user + c1.system + c1.children_user + c1.children_system
                                                   - c0.user - c0.system - c0.children_user - c0.children_system)
-        out[f"load_{workers}"] = os.getloadavg()[0]
+        out[f"load_{workers}"] = load_average()
         out["token_verified"] = sum(c.ok for c in checks)
     t0 = time.perf_counter()
     for M, K in shapes:
@@ -133,17 +121,15 @@ def main() -> int:
     parser.add_argument("--kernels", default="tl2,i2s", help="comma-separated AVX2 kernels (default: tl2,i2s)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per single-projection figure (median)")
     args = parser.parse_args()
-    from kernels.codegen import machine_info
-
-    info = machine_info()
-    load = os.getloadavg()[0]
+    info = machine_facts()
+    load = load_average()
     results = []
     for name in args.kernels.split(","):
         print(f"benchmarking {name} ...", flush=True)
         results.append(bench_kernel(name, args.repeats))
     lines = [f"## Simulation speed (`benchmarks/{NAME}`)", "",
              f"Host: {info['model_name']}, 2 vCPUs shared with other work (1-minute load average "
-             f"{load:.1f} at the end of the run), Python {platform.python_version()}. Model: zen4. "
+             f"{load:.1f} at the end of the run), Python {info['python']}. Model: zen4. "
              f"Single-projection figures: median of {args.repeats} runs, shape 2560x2560 (q/o). "
              f"'instr/s' counts simulated (or executed) vector-loop instructions per host second.", "",
              "| kernel | functional executor instr/s | timing engine instr/s (stepped) | timing engine instr/s "
@@ -174,7 +160,7 @@ def main() -> int:
               "", "The end-to-end `workbench simulate` run adds weight loading (disk cache) and one "
               "reference forward pass (about 1-3 s) to these figures; target: the whole token in at "
               "most 60 s on this host."]
-    write_section("\n".join(lines))
+    write_section(NAME, "\n".join(lines))
     print(f"wrote the {NAME} section of {DOC}")
     return 0
 

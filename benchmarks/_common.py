@@ -1,0 +1,105 @@
+"""Shared helpers of the benchmark scripts: machine facts, load average, docs/benchmarks.md sections.
+
+Benchmarks sit outside the package, on top of everything. Each script (run as
+``python benchmarks/<script>.py``, so this directory is on sys.path) notes the machine it ran on
+(`machine_facts`, `machine_note`, from lscpu and /proc/cpuinfo), the host's load
+(`load_average`) and writes only its own section of docs/benchmarks.md (`write_section`: the
+text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``, created if absent).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+
+__all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+_NEW_DOC = "# Benchmarks\n\nEach section is written by its script.\n"
+
+
+def _cpuinfo() -> dict[str, str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    facts: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():       # the first processor's block
+        key, sep, value = line.partition(":")
+        if sep:
+            facts.setdefault(key.strip(), value.strip())
+    return facts
+
+
+def machine_facts() -> dict[str, object]:
+    """This host: CPU model name (lscpu, else /proc/cpuinfo, else platform), cores, Python version.
+
+    Returns
+    -------
+    dict with ``model_name``, ``cores`` (os.cpu_count()), ``python``, and from /proc/cpuinfo
+    ``family``/``model``/``stepping`` when present (else None).
+    """
+    info = _cpuinfo()
+    model = info.get("model name") or platform.processor() or "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        found = re.search(r"Model name:\s*(.+)", out)
+        if found:
+            model = found.group(1).strip()
+    except OSError:
+        pass
+
+    def number(key: str) -> int | None:
+        value = info.get(key, "")
+        return int(value) if value.isdigit() else None
+
+    return {"model_name": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "family": number("cpu family"), "model": number("model"), "stepping": number("stepping")}
+
+
+def machine_note() -> str:
+    """One line for a benchmark section: "<CPU model>, <n> cores, Python <version>"."""
+    f = machine_facts()
+    return f"{f['model_name']}, {f['cores']} cores, Python {f['python']}"
+
+
+def load_average() -> float:
+    """The host's 1-minute load average (other work on the shared cores moves timings)."""
+    return os.getloadavg()[0]
+
+
+def write_section(name: str, text: str, *, doc: Path | None = None) -> Path:
+    """Replace the ``<!-- BEGIN name -->`` ... ``<!-- END name -->`` section of `doc` with `text`.
+
+    Everything outside that section is kept byte for byte; a missing section is appended (a
+    missing file is created with a title).
+
+    Parameters
+    ----------
+    name : the section's name, by convention the script's file name ("sim_speed.py").
+    text : the section's new content (without the markers).
+    doc : the Markdown file (default docs/benchmarks.md).
+
+    Raises
+    ------
+    ValueError : the file holds only one of the two markers, or they are out of order.
+    """
+    path = DOC if doc is None else Path(doc)
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    old = path.read_text() if path.exists() else _NEW_DOC
+    has_begin, has_end = begin in old, end in old
+    if has_begin and has_end and old.index(begin) < old.index(end):
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
+    elif not has_begin and not has_end:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    else:
+        raise ValueError(f"write_section: {path} has a broken section {name!r} (markers {begin!r} and "
+                         f"{end!r} missing or out of order)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)
+    return path
