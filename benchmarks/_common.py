@@ -4,7 +4,8 @@ Benchmarks sit outside the package, on top of everything. Each script (run as
 ``python benchmarks/<script>.py``, so this directory is on sys.path) notes the machine it ran on
 (`machine_facts`, `machine_note`, from lscpu and /proc/cpuinfo), the host's load
 (`load_average`) and writes only its own section of docs/benchmarks.md (`write_section`: the
-text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``, created if absent).
+text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``, created if absent; `publish`
+prints the section and writes it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
-__all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section"]
+__all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section", "publish"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -103,3 +104,11 @@ def write_section(name: str, text: str, *, doc: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new)
     return path
+
+
+def publish(name: str, text: str, *, write: bool = True, doc: Path | None = None) -> None:
+    """Print a benchmark's section `text` and (unless ``write=False``) `write_section` it."""
+    print(text)
+    if write:
+        path = write_section(name, text, doc=doc)
+        print(f"wrote the {name} section of {path}")

@@ -23,7 +23,7 @@ from kernels.codegen import NativeKernel
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 
-from _common import machine_facts, write_section  # benchmarks/ is sys.path[0] when run as a script
+from _common import machine_facts, publish  # benchmarks/ is sys.path[0] when run as a script
 
 NAME = "kernels_avx2.py"
 
@@ -77,8 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     shape = tuple(int(x) for x in args.shape.lower().split("x"))
     text = render(measure(shape, args.machine), shape, args.machine)
-    print(text)
-    write_section(NAME, text)
+    publish(NAME, text)
 
 
 if __name__ == "__main__":

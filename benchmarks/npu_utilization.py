@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from _common import DOC, write_section  # benchmarks/ is sys.path[0] when run as a script
+from _common import publish  # benchmarks/ is sys.path[0] when run as a script
 
 NAME = Path(__file__).name
 
@@ -87,10 +87,7 @@ bits/trit through the DRAM bus takes longer than the one cycle the array needs p
 verification config also streams its activations (its activation SRAM holds 256 int8) and splits
 K = 6912 into two segments (20-bit accumulators, host adds them). Computed in {elapsed:.0f} s.
 """
-    print(text)
-    if not args.no_write:
-        write_section(NAME, text)
-        print(f"wrote {DOC}")
+    publish(NAME, text, write=not args.no_write)
     return 0
 
 

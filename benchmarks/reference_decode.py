@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, load_average, machine_note, write_section  # benchmarks/ is sys.path[0] when run as a script
+from _common import ROOT, load_average, machine_note, publish  # benchmarks/ is sys.path[0] when run as a script
 
 NAME = Path(__file__).name
 PROMPT = [1, 17, 99, 250, 3, 511, 42, 7]
@@ -165,8 +165,7 @@ on the same config ({'met' if ours['tok_s'] > hf['tok_s'] else 'NOT met'}). tran
 written per token).
 The machine is shared with other work, so single figures move by tens of percent between runs.
 """
-    write_section(NAME, text)
-    print(text)
+    publish(NAME, text)
     return 0
 
 

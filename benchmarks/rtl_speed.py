@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import DOC, machine_note, write_section  # benchmarks/ is sys.path[0] when run as a script
+from _common import machine_note, publish  # benchmarks/ is sys.path[0] when run as a script
 
 NAME = Path(__file__).name
 
@@ -176,10 +176,7 @@ Verilator, in-process calls for Amaranth), so these are co-simulation speeds, no
 speeds. "build s" is this run's build: Verilator's first build of a configuration compiles C++ for
 about 1.5 minutes here; later runs reuse the object files in sims/build/.
 """
-    print(text)
-    if not args.no_write:
-        write_section(NAME, text)
-        print(f"wrote {DOC}")
+    publish(NAME, text, write=not args.no_write)
     return 0
 
 

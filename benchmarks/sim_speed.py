@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import DOC, load_average, machine_facts, write_section  # benchmarks/ is sys.path[0] when run as a script
+from _common import load_average, machine_facts, publish  # benchmarks/ is sys.path[0] when run as a script
 
 NAME = Path(__file__).name
 MODEL = "bitnet-b1.58-2B-4T"
@@ -160,8 +160,7 @@ def main() -> int:
               "", "The end-to-end `workbench simulate` run adds weight loading (disk cache) and one "
               "reference forward pass (about 1-3 s) to these figures; target: the whole token in at "
               "most 60 s on this host."]
-    write_section(NAME, "\n".join(lines))
-    print(f"wrote the {NAME} section of {DOC}")
+    publish(NAME, "\n".join(lines))
     return 0
 
 

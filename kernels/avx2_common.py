@@ -1,18 +1,24 @@
 """Shared pieces of the AVX2 kernels: constant tables, the 4-row horizontal sum, int32 results.
 
 Kernel layer. Every AVX2 kernel writes its int32 accumulators to an output buffer "acc" (4 bytes
-per row, little-endian) and finishes a tile of 4 rows with `store_row_sums`, the hadd tree
-bitnet.cpp's hsum_i32_8 generalises to (vphaddd x3, vextracti128, vpaddd). Constants (masks,
-ones) come from a "const" buffer built by `const_bytes`, since AVX2 has no immediate vectors.
+per row, little-endian; `int32_rows` reads them) and finishes a tile of 4 rows with
+`store_row_sums`, the hadd tree bitnet.cpp's hsum_i32_8 generalises to (vphaddd x3, vextracti128,
+vpaddd). Constants (masks, ones) come from a "const" buffer built by `const_bytes`, since AVX2
+has no immediate vectors. `i2s_program` opens a Program over I2_S weights (w, q, qsum, const,
+acc) and `avx2_kernel` makes a module's `KernelSpec`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from isa_models.avx2 import ISA
 from isa_models.core.program import Mem, ProgramBuilder, VReg
+from kernels.registry import KernelSpec
+from workbench.formats import get_format
 
-__all__ = ["const_bytes", "store_row_sums", "int32_rows", "check_q", "q_sum_bytes"]
+__all__ = ["const_bytes", "store_row_sums", "int32_rows", "check_q", "q_sum_bytes", "i2s_program",
+           "avx2_kernel"]
 
 
 def const_bytes(*vectors: np.ndarray) -> np.ndarray:
@@ -61,3 +67,38 @@ def check_q(q, k: int, who: str) -> np.ndarray:
 def q_sum_bytes(q: np.ndarray) -> np.ndarray:
     """sum(q) as one little-endian int32 (4 bytes): bitnet.cpp's act_sum from quantize_row_i8_s."""
     return np.array([int(q.astype(np.int64).sum())], dtype="<i4").view(np.uint8)
+
+
+def i2s_program(kernel: str, M: int, K: int, *, rows: int, const_size: int, scratch=(), **meta):
+    """A ProgramBuilder for an AVX2 kernel over I2_S (i2s_x86) weights, with its five buffers.
+
+    Parameters
+    ----------
+    kernel : kernel name (the Program is named ``<kernel>_avx2_<M>x<K>``).
+    rows : rows per tile (recorded in the Program's meta).
+    const_size : bytes of the "const" buffer.
+    scratch : (name, bytes) of scratch buffers, declared between "const" and "acc".
+    meta : further Program meta (the kernel's parameters).
+
+    Returns
+    -------
+    (builder, w, q, qsum, const, *scratch, acc): the packed weights, int8 activations, their
+    int32 sum, the constant vectors, the scratch buffers and the int32 [M] output.
+    """
+    b = ProgramBuilder(ISA, f"{kernel}_avx2_{M}x{K}", kernel=kernel, M=M, K=K, format="i2s_x86", **meta,
+                       rows=rows)
+    inputs = (b.buffer("w", get_format("i2s_x86").nbytes(M, K)), b.buffer("q", K), b.buffer("qsum", 4),
+              b.buffer("const", const_size, role="const"))
+    extra = tuple(b.buffer(name, size, role="scratch") for name, size in scratch)
+    return (b, *inputs, *extra, b.buffer("acc", 4 * M, role="output"))
+
+
+def avx2_kernel(name: str, weight_format: str, *, build, prepare, check_shape, result=int32_rows,
+                **facts) -> KernelSpec:
+    """The `KernelSpec` of AVX2 kernel `name` (isa "avx2"); `result` defaults to `int32_rows`.
+
+    facts : description, params, exactness and the optional KernelSpec fields (bound,
+        bound_holds, error, diagnose).
+    """
+    return KernelSpec(name=name, isa="avx2", weight_format=weight_format, build=build, prepare=prepare,
+                      result=result, check_shape=check_shape, **facts)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.avx2 import ISA
-from isa_models.core.program import Program, ProgramBuilder
-from kernels.avx2_common import check_q, const_bytes, int32_rows, q_sum_bytes, store_row_sums
-from kernels.registry import KernelSpec
+from isa_models.core.program import Program
+from kernels.avx2_common import (avx2_kernel, check_q, const_bytes, i2s_program, int32_rows, q_sum_bytes,
+                                 store_row_sums)
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "lane_sums", "bound_holds",
@@ -60,13 +59,8 @@ def build(M: int, K: int, *, blocks_per_chunk: int = 32, probe_lanes: bool = Fal
     check_shape(M, K, blocks_per_chunk=blocks_per_chunk)
     chunks = _chunks(K, blocks_per_chunk)
     row_bytes = K // 4
-    b = ProgramBuilder(ISA, f"i2s_avx2_{M}x{K}", kernel="i2s", M=M, K=K, format="i2s_x86",
-                       blocks_per_chunk=blocks_per_chunk, rows=ROWS)
-    w = b.buffer("w", get_format("i2s_x86").nbytes(M, K))
-    q = b.buffer("q", K)
-    qsum = b.buffer("qsum", 4)
-    consts = b.buffer("const", 64, role="const")
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, qsum, consts, acc_out = i2s_program("i2s", M, K, rows=ROWS, const_size=64,
+                                                 blocks_per_chunk=blocks_per_chunk)
     lanes_out = b.buffer("lanes", 2 * LANES * M * len(chunks), role="output") if probe_lanes else None
     mask = b.vmovdqu_load_ymm(consts[0], comment="0x03 per byte")
     with b.loop("t", M // ROWS, parallel=True) as t:
@@ -142,8 +136,8 @@ def diagnose(codes, q, row: int, expected: int, got: int, *, blocks_per_chunk: i
     return "int16 wrap in " + ", ".join(parts) + (" ..." if len(bad) > 3 else "")
 
 
-KERNEL = KernelSpec(
-    name="i2s", isa="avx2", weight_format="i2s_x86",
+KERNEL = avx2_kernel(
+    "i2s", "i2s_x86", build=build, prepare=prepare, check_shape=check_shape, result=result, diagnose=diagnose,
     description="bitnet.cpp I2_S MAD kernel: vpmaddubsw(codes 0..2, q) into int16 lanes over up to 32 "
                 "blocks of 128, vpmaddwd with ones to int32, minus sum(q) (kernels.md §1.2)",
     params={"blocks_per_chunk": 32},
@@ -152,5 +146,4 @@ KERNEL = KernelSpec(
           "(8 products (t+1)*q per block) lies in [-32768, 32767]; sufficient: max|q| * 16 * "
           "blocks_per_chunk <= 32767 (max|q| <= 63 at 32 blocks). Out of range the lane wraps by 65536.",
     bound_holds=bound_holds,
-    build=build, prepare=prepare, result=result, check_shape=check_shape, diagnose=diagnose,
 )

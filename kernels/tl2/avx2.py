@@ -24,12 +24,11 @@ import numpy as np
 
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program, ProgramBuilder
-from kernels.avx2_common import check_q, const_bytes, int32_rows
-from kernels.registry import KernelSpec
+from kernels.avx2_common import avx2_kernel, check_q, const_bytes
 from workbench.formats import get_format
 from workbench.formats.tl2 import check_layout, section_sizes, split_k
 
-__all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "tiling", "BK_MAX"]
+__all__ = ["KERNEL", "build", "prepare", "check_shape", "tiling", "BK_MAX"]
 
 BM_SUB = 32       # rows per tile (bm)
 TWO_BK = 32       # K block of the 2-weight tail
@@ -168,17 +167,11 @@ def prepare(codes, q, *, BM: int | None = None, BK: int | None = None) -> dict[s
             "q": q.view(np.uint8).copy(), "const": const_bytes(*_digit_vectors(), np.zeros(32, np.uint8))}
 
 
-def result(buffers) -> np.ndarray:
-    """int32 [M]: sum(t*q) per row."""
-    return int32_rows(buffers)
-
-
-KERNEL = KernelSpec(
-    name="tl2", isa="avx2", weight_format="tl2",
+KERNEL = avx2_kernel(
+    "tl2", "tl2", build=build, prepare=prepare, check_shape=check_shape,
     description="bitnet.cpp TL2: int16 LUT per weight triple built in the kernel (two byte planes), "
                 "vpshufb lookups of index nibbles, sign via (E+s)^s, int16 per BK block then int32, "
                 "2-weight tail with pair tables (kernels.md §1.4)",
     params={"BM": None, "BK": None},
     exactness="exact",
-    build=build, prepare=prepare, result=result, check_shape=check_shape,
 )

@@ -26,8 +26,7 @@ import numpy as np
 
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program, ProgramBuilder
-from kernels.avx2_common import check_q, const_bytes
-from kernels.registry import KernelSpec
+from kernels.avx2_common import avx2_kernel, check_q, const_bytes
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "build_tables", "tile_weights",
@@ -157,12 +156,11 @@ MEASURED_ERROR = {"relative_rms_error": 0.00969, "max_abs_error": 37.0,
                   "measured_on": "bitnet-b1.58-2B-4T layer 0 projections q, k, gate, down, 4 Student-t(4) "
                                  "tokens each, seed 0, act_group 64 (measure_error())"}
 
-KERNEL = KernelSpec(
-    name="tmac", isa="avx2", weight_format="tmac",
+KERNEL = avx2_kernel(
+    "tmac", "tmac", build=build, prepare=prepare, check_shape=check_shape, result=result,
     description="T-MAC-style: g=4 bit-plane indices, int8 tables rounded with a per-64-activation scale, "
                 "vpshufb lookups, int16 then int32 per activation group, fp32 rescale (kernels.md §2.1, §5.6)",
     params={"act_group": 64},
     exactness="lossy",
     error=MEASURED_ERROR,
-    build=build, prepare=prepare, result=result, check_shape=check_shape,
 )

@@ -20,11 +20,10 @@ import numpy as np
 
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program, ProgramBuilder
-from kernels.avx2_common import check_q, const_bytes, int32_rows, store_row_sums
-from kernels.registry import KernelSpec
+from kernels.avx2_common import avx2_kernel, check_q, const_bytes, store_row_sums
 from workbench.formats import get_format
 
-__all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "block_sums"]
+__all__ = ["KERNEL", "build", "prepare", "check_shape", "block_sums"]
 
 QK_K = 256
 BLOCK_BYTES = 66
@@ -82,17 +81,11 @@ def prepare(codes, q) -> dict[str, np.ndarray]:
             "bsums": block_sums(q), "const": const_bytes(np.full(32, 3, np.uint8), np.ones(16, "<i2"))}
 
 
-def result(buffers) -> np.ndarray:
-    """int32 [M]: sum over blocks of the block's int32 sum(t*q) (block scales not applied)."""
-    return int32_rows(buffers)
-
-
-KERNEL = KernelSpec(
-    name="tq2", isa="avx2", weight_format="tq2_0",
+KERNEL = avx2_kernel(
+    "tq2", "tq2_0", build=build, prepare=prepare, check_shape=check_shape,
     description="ggml TQ2_0 vec_dot with int8 per-token activations: shifts/masks, vpmaddubsw into two "
                 "int16 sums per 256-block, minus Q8_K bsums, vpmaddwd to int32 per block, blocks summed in "
                 "int32 (fp16 block scales applied outside; kernels.md §3.3)",
     params={},
     exactness="exact",
-    build=build, prepare=prepare, result=result, check_shape=check_shape,
 )

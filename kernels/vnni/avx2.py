@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.avx2 import ISA
-from isa_models.core.program import Program, ProgramBuilder
-from kernels.avx2_common import check_q, const_bytes, int32_rows, q_sum_bytes, store_row_sums
-from kernels.registry import KernelSpec
+from isa_models.core.program import Program
+from kernels.avx2_common import avx2_kernel, check_q, const_bytes, i2s_program, q_sum_bytes, store_row_sums
 from workbench.formats import get_format
 
-__all__ = ["KERNEL", "build", "prepare", "result", "check_shape"]
+__all__ = ["KERNEL", "build", "prepare", "check_shape"]
 
 QK = 128
 ROWS = 4                       # rows per output tile (reduced together)
@@ -50,14 +48,8 @@ def build(M: int, K: int, *, chains: int = 2) -> Program:
     check_shape(M, K, chains=chains)
     nb = K // QK
     row_bytes = K // 4
-    b = ProgramBuilder(ISA, f"vnni_avx2_{M}x{K}", kernel="vnni", M=M, K=K, format="i2s_x86",
-                       chains=chains, rows=ROWS)
-    w = b.buffer("w", get_format("i2s_x86").nbytes(M, K))
-    q = b.buffer("q", K)
-    qsum = b.buffer("qsum", 4)
-    consts = b.buffer("const", 32 * len(MASKS), role="const")
-    rowsum = b.buffer("rowsum", 32 * M, role="scratch")
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, qsum, consts, rowsum, acc_out = i2s_program(
+        "vnni", M, K, rows=ROWS, const_size=32 * len(MASKS), scratch=(("rowsum", 32 * M),), chains=chains)
     masks = [b.vmovdqu_load_ymm(consts[32 * s], comment=f"0x{m:02X} per byte") for s, m in enumerate(MASKS)]
 
     def block(accs, row, blk):
@@ -98,17 +90,11 @@ def prepare(codes, q, *, chains: int = 2) -> dict[str, np.ndarray]:
             "qsum": q_sum_bytes(q), "const": const_bytes(*(np.full(32, m_, np.uint8) for m_ in MASKS))}
 
 
-def result(buffers) -> np.ndarray:
-    """int32 [M]: sum(t*q) per row."""
-    return int32_rows(buffers)
-
-
-KERNEL = KernelSpec(
-    name="vnni", isa="avx2", weight_format="i2s_x86",
+KERNEL = avx2_kernel(
+    "vnni", "i2s_x86", build=build, prepare=prepare, check_shape=check_shape,
     description="workbench design: I2_S bytes masked in place (0xC0/0x30/0x0C/0x03, no shifts), EVEX "
                 "vpdpbusd ymm into 8 int32 chains per row (2 sets x 4 quarters), scaled back by shifts, "
                 "minus sum(q); exact in int32",
     params={"chains": 2},
     exactness="exact",
-    build=build, prepare=prepare, result=result, check_shape=check_shape,
 )
