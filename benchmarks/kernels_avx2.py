@@ -23,7 +23,7 @@ from kernels.codegen import NativeKernel
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 
-from _common import machine_facts, publish  # benchmarks/ is sys.path[0] when run as a script
+from _common import machine_facts, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = "kernels_avx2.py"
 

@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from _common import publish  # benchmarks/ is sys.path[0] when run as a script
+from _common import publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = Path(__file__).name
 

