@@ -88,6 +88,11 @@ class KernelSpec:
         if unknown:
             raise ValueError(f"kernel {self.name}/{self.isa}: unknown parameter {unknown[0]!r}; valid: "
                              f"{', '.join(self.params) or '(none)'}")
+        for key, value in params.items():
+            default = self.params[key]
+            if isinstance(value, str) and not isinstance(default, str):
+                raise ValueError(f"kernel {self.name}/{self.isa}: parameter {key!r} takes an integer, "
+                                 f"got {value!r}")
         return {**self.params, **params}
 
     def supports(self, M: int, K: int, **params) -> bool:

@@ -50,7 +50,8 @@ def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
     (["--kernel", "i2s", "--isa", "mips"], "unknown ISA 'mips'"),
     (["--kernel", "i2s", "--views", "flames"], "unknown view 'flames'"),
     (["--kernel", "i2s", "--layer", "0", "--plot", "x.png"], "--plot needs a whole-token run"),
-    (["--kernel", "i2s", "--param", "blocks_per_chunk"], "expected KEY=INT"),
+    (["--kernel", "i2s", "--param", "blocks_per_chunk"], "expected KEY=VALUE"),
+    (["--kernel", "i2s", "--param", "blocks_per_chunk=many"], "parameter 'blocks_per_chunk' takes an integer"),
     (["--kernel", "i2s", "--param", "tiles=4"], "unknown parameter 'tiles'"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, culprit, capsys):

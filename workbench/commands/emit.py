@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("c", "asm", "program"), default="c", help="what to print (default: c)")
     p.add_argument("--shape", default="2560,2560", metavar="M,K",
                    help="projection shape: rows M, reduction K (default: 2560,2560)")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=INT",
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="kernel build parameter (tile size), repeatable")
     p.add_argument("--compiler", choices=("gcc", "clang"), default="gcc", help="for --lang asm (default: gcc)")
     p.set_defaults(handler=run)

@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cold", action="store_true",
                    help="time with the working set streamed from DRAM (a decode step) instead of the "
                         "smallest cache level holding it")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=INT",
-                   help="kernel build parameter (tile size), repeatable")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="kernel parameter (tile size, or machine=NAME for npu), repeatable")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights (and Gaussian "
                                                        "activations) (default: 0)")
     p.add_argument("--json", metavar="FILE", help="write results + resolved configuration as JSON")
@@ -78,15 +78,18 @@ def parse_views(text: str | None, *, whole_token: bool) -> tuple[str, ...]:
 
 
 def _params(items: list[str]) -> dict:
+    """``KEY=VALUE`` kernel parameters: integers stay integers (tile sizes), anything else is a
+    string (e.g. ``machine=tiny`` for an NPU kernel); the kernel rejects unknown keys by name."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"--param {item!r}: expected KEY=VALUE")
+        value = value.strip()
         try:
             params[key.strip()] = int(value)
         except ValueError:
-            raise ValueError(f"--param {item!r}: expected KEY=INT") from None
-        if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected KEY=INT")
+            params[key.strip()] = value
     return params
 
 

@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated projections, or 'all' (default: one per distinct shape: q,k,gate,down)")
     p.add_argument("--inputs", default=None, help="activation kinds: realistic,extreme,max (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights and activations (default: 0)")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=INT",
-                   help="kernel build parameter (tile size), repeatable")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="kernel parameter (tile size, or machine=NAME for npu), repeatable")
     p.add_argument("--native", action="store_true", help="run the emitted C on this CPU instead of the "
                                                          "functional executor")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
