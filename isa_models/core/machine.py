@@ -110,6 +110,8 @@ class Machine:
     cores: int
     sources: Mapping[str, str] = field(default_factory=dict)
     port_binding: str = "issue"
+    store_forward_latency: int | None = None
+    store_forward_fail_penalty: int | None = None
 
     def timing(self, sched_class: str) -> ClassTiming:
         """The timing of `sched_class`; raises MachineError naming machine and class if absent."""
@@ -140,7 +142,8 @@ class Machine:
             "name": self.name, "isa": self.isa, "file": str(self.path), "clock_ghz": self.clock_ghz,
             "engine": self.engine, "dispatch_width": self.dispatch_width, "rob_size": self.rob_size,
             "scheduler_size": self.scheduler_size, "load_to_use": self.load_to_use,
-            "port_binding": self.port_binding,
+            "port_binding": self.port_binding, "store_forward_latency": self.store_forward_latency,
+            "store_forward_fail_penalty": self.store_forward_fail_penalty,
             "ports": list(self.ports), "port_groups": {k: list(v) for k, v in self.port_groups.items()},
             "issue_caps": [{"name": c.name, "group": c.group, "per_cycle": c.per_cycle,
                             "mixed_only": c.mixed_only} for c in self.issue_caps],
@@ -283,6 +286,8 @@ def _parse(path: Path, data: dict) -> Machine:
     sched = core.get("scheduler_size", int, default=None, check=_positive)
     load_to_use = core.get("load_to_use", int, check=lambda v: v >= 0)
     binding = core.get("port_binding", str, default="issue", check=lambda v: v in ("issue", "dispatch"))
+    forward = core.get("store_forward_latency", int, default=None, check=lambda v: v >= 0)
+    forward_fail = core.get("store_forward_fail_penalty", int, default=None, check=lambda v: v >= 0)
     core.finish()
 
     port_names = tuple(ports_t.get("names", list))
@@ -360,7 +365,8 @@ def _parse(path: Path, data: dict) -> Machine:
                    load_to_use=load_to_use, ports=port_names, port_groups=groups,
                    load_ports=load_ports, store_ports=store_ports, issue_caps=tuple(caps),
                    classes=classes, memory=tuple(levels), dram_gbps_core=dram_core,
-                   dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding)
+                   dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding,
+                   store_forward_latency=forward, store_forward_fail_penalty=forward_fail)
 
 
 def machine_from_dict(data: dict, *, path: str | Path = "<dict>.toml") -> Machine:

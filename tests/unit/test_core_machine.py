@@ -107,3 +107,21 @@ def test_zen4_uses_measured_values():
     # value against the script's data file): mixed FP classes sustain 3-4 uops/cycle, not a flat 3
     assert [c.name for c in m.issue_caps] == ["fp_mixed"] and 3 < m.issue_caps[0].per_cycle < 4
     assert m.port_binding == "dispatch"
+
+
+@pytest.mark.parametrize("name", AVX2_MACHINES)
+def test_avx2_machines_give_store_forwarding_with_sources(name):
+    m = load_machine(name, isa="avx2")
+    assert m.store_forward_latency is not None and m.store_forward_fail_penalty is not None
+    for key in ("core.store_forward_latency", "core.store_forward_fail_penalty"):
+        text = m.source_of(key)
+        assert "meas-Zen4" in text if name == "zen4" else "assumption" in text, (name, key, text)
+    assert m.to_json()["store_forward_latency"] == m.store_forward_latency
+
+
+def test_store_forward_keys_are_optional_and_checked():
+    data = toy_machine()
+    assert machine_from_dict(data, path="toy.toml").store_forward_latency is None
+    data["core"] = {**data["core"], "store_forward_fail_penalty": "11"}
+    with pytest.raises(MachineError, match="store_forward_fail_penalty"):
+        machine_from_dict(data, path="toy.toml")

@@ -304,3 +304,105 @@ def test_a_load_after_a_store_to_its_buffer_waits_for_the_forwarded_data():
     # forwarded load starts when the store has its data, and its add follows
     gap = time_program(same, m).cycles - time_program(other, m).cycles
     assert gap == load.latency + add.latency
+
+
+# ---- store-to-load forwarding: byte ranges, latency, failure (machine keys in [core])
+
+def _fwd_machine(latency=None, fail=None):
+    core = dict(toy_machine()["core"])
+    if latency is not None:
+        core["store_forward_latency"] = latency
+    if fail is not None:
+        core["store_forward_fail_penalty"] = fail
+    return machine(core=core)
+
+
+def _store_then(load_op, at, *, second_store=None):
+    """A slow multiply stored at x[32] (and optionally a second store), then `load_op` at x[at] + an add."""
+    b = ProgramBuilder(TOY, "fwd")
+    x, y = b.buffer("x", 256), b.buffer("y", 256)
+    a, c = b.vload(y[0]), b.vload(y[16])
+    acc = b.vmul(b.vmul(a, c), c)
+    b.vstore(x[32], acc)
+    if second_store is not None:
+        b.vstore(x[second_store], c)
+    t = getattr(b, load_op)(x[at])
+    (b.vaddh if load_op == "vload_h" else b.vadd)(t, t)
+    return b.build()
+
+
+def test_forwarding_source_decides_by_bytes():
+    from isa_models.core.program import Affine
+    from isa_models.core.timing.descriptors import forwarding_source
+
+    stores = [("x", Affine(0), 16, "s0"), ("x", Affine(16), 16, "s1"), ("y", Affine(0), 32, "s2")]
+    assert forwarding_source(stores, "x", Affine(16), 16)[0][3] == "s1"          # same bytes
+    assert forwarding_source(stores, "x", Affine(20), 8) == (stores[1], True)    # inside, narrower
+    assert forwarding_source(stores, "x", Affine(4), 16) == (stores[1], False)   # spans both stores
+    assert forwarding_source(stores, "x", Affine(24), 16) == (stores[1], False)  # runs past the store
+    assert forwarding_source(stores, "y", Affine(8), 32) == (stores[2], False)   # partial overlap
+    assert forwarding_source(stores, "x", Affine(32), 16) is None                # disjoint
+    assert forwarding_source(stores, "z", Affine(0), 16) is None                 # other buffer
+    k = Affine(0, (("k", 16),))
+    assert forwarding_source(stores, "x", k, 16) == (stores[1], True)            # undecidable: depends
+
+
+def test_forward_latency_key_sets_when_the_forwarded_value_arrives():
+    prog = _store_then("vload", 32)
+    base = time_program(prog, _fwd_machine()).cycles
+    # default: an L1 hit (load 4) after the 1-cycle store; the key replaces both
+    assert time_program(prog, _fwd_machine(latency=5)).cycles == base
+    assert time_program(prog, _fwd_machine(latency=11)).cycles == base + 6
+    # a narrower load inside the stored bytes forwards too (8 bytes at +8 of the 16 stored)
+    narrow = _store_then("vload_h", 40)
+    assert time_program(narrow, _fwd_machine(latency=11, fail=30)).cycles == \
+        time_program(narrow, _fwd_machine(latency=11)).cycles
+
+
+@pytest.mark.parametrize("at,second", [(36, None), (40, 48)])   # partial overlap; spans two stores
+def test_failed_forward_waits_for_the_store_to_retire_plus_the_penalty(at, second):
+    prog = _store_then("vload", at, second_store=second)
+    ok = time_program(prog, _fwd_machine(latency=5)).cycles          # no penalty key: forwards
+    slow = time_program(prog, _fwd_machine(latency=5, fail=20)).cycles
+    slower = time_program(prog, _fwd_machine(latency=5, fail=27)).cycles
+    assert slower - slow == 7 and slow > ok
+    # the penalty counts from retirement: at least store data + 1-cycle store + penalty + load 4
+    assert slow >= time_program(_store_then("vload", 32), _fwd_machine(latency=5)).cycles - 5 + 1 + 20
+
+
+def test_a_value_carried_through_memory_costs_the_forward_latency_per_iteration():
+    def body(b, r, i):
+        t = b.vload(r["x"][64])
+        b.vstore(r["x"][64], b.vadd(t, r["c"]))
+    p = loop_prog(body)
+    assert cpi(p, _fwd_machine(latency=6)) == pytest.approx(6 + 1)      # forward + the add
+    assert cpi(p, _fwd_machine(latency=9)) == pytest.approx(9 + 1)
+
+    def moving(b, r, i):                      # each iteration stores and loads its own slot
+        t = b.vload(r["x"][i * 16])
+        b.vstore(r["x"][i * 16], b.vadd(t, r["c"]))
+    assert cpi(loop_prog(moving), _fwd_machine(latency=9)) < 3
+
+
+def test_flattened_copies_forward_from_their_own_row():
+    from isa_models.core.timing.descriptors import describe, memory_token
+    from isa_models.core.timing.run import _at_index
+
+    b = ProgramBuilder(TOY, "rows")
+    x, y = b.buffer("x", 256), b.buffer("y", 256)
+    c = b.vload(y[0])
+    with b.loop("t", 2) as t:
+        with b.loop("r", 4) as r:
+            b.vstore(x[t * 64 + r * 16], b.vmul(c, c))
+        b.vadd(b.vload(x[t * 64]), b.vload(x[t * 64 + 48]))
+    prog = b.build()
+    outer = prog.body[-1]
+    inner = [n for n in outer.body[0].body]
+    body = [ins for v in range(4) for ins in _at_index(inner, "r", v)] + list(outer.body[1:])
+    descs = describe(prog, body, _fwd_machine(latency=7), index="t")
+    stores = [d.index for d in descs if d.sched_class == "toy.store"]
+    loads = [d for d in descs if d.sched_class == "toy.load"]
+    assert [r for r, _ in loads[0].reads] == [memory_token("x", stores[0])]     # row 0's store
+    assert [r for r, _ in loads[1].reads] == [memory_token("x", stores[3])]     # row 3's store
+    with pytest.raises(MachineError, match="store_forward_latency"):
+        _fwd_machine(latency=-1)

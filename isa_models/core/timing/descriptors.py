@@ -4,10 +4,14 @@ Engine layer, llvm-mca's InstrBuilder. The scheduling class gives latency, micro
 port choices and occupancy, and per-operand latency; every memory SOURCE operand adds one load
 micro-op on the machine's load ports whose load-to-use latency comes before the operation
 (llvm-mca's folded-load model), unless the class `includes_load` (pure loads). Register operands, their read advance (latency minus the
-operand's own latency) and written registers come from the Program instruction. A load from a
-buffer that an earlier instruction of the same body stored to depends on that store (the latest
-one): the value comes through store-to-load forwarding, load-to-use cycles after the store's data
-(a memory token the store writes and the load reads, so the engines need nothing new).
+operand's own latency) and written registers come from the Program instruction. Store-to-load
+forwarding within a body: a load whose bytes overlap an earlier store of the same body (same
+buffer, byte ranges from the affine offsets, which in one iteration differ by a constant) depends
+on the youngest such store through a memory token. If that store holds every byte the load reads,
+the data is forwarded `store_forward_latency` cycles after the store's data (machine key; absent:
+load-to-use after the store); otherwise (partial overlap, a wider load, a load spanning two
+stores) forwarding fails and the load waits until the store has retired plus
+`store_forward_fail_penalty` cycles (`TimingDesc.retire_reads`).
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isa_models.core.machine import Machine
-from isa_models.core.program import Instr, Mem, Program, VReg
+from isa_models.core.program import Affine, Instr, Mem, Program, VReg
 
-__all__ = ["UopDesc", "TimingDesc", "describe", "memory_token"]
+__all__ = ["UopDesc", "TimingDesc", "describe", "memory_token", "forwarding_source"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class TimingDesc:
     reads : (register, read advance) pairs: the operand may arrive `advance` cycles after the
         operation issues (latency - per-operand latency), like LLVM's ReadAdvance.
     load_latency : load-to-use latency of the folded load micro-ops (0 if none).
+    retire_reads : (memory token, delay) pairs of failed store-to-load forwards: every micro-op
+        waits until the store that wrote the token has retired, plus `delay` cycles.
     """
 
     index: int
@@ -46,6 +52,7 @@ class TimingDesc:
     reads: tuple[tuple[VReg, int], ...]
     writes: tuple[VReg, ...]
     load_latency: int
+    retire_reads: tuple[tuple[VReg, int], ...] = ()
 
     @property
     def n_uops(self) -> int:
@@ -58,13 +65,66 @@ def memory_token(buffer: str, position: int) -> VReg:
     return VReg(-1 - position, "mem", f"mem:{buffer}@")
 
 
-def describe(program: Program, instrs: list[Instr], machine: Machine) -> list[TimingDesc]:
+def forwarding_source(stores, buffer: str, offset: Affine, width: int, *, carried=()):
+    """Which earlier store a load of `width` bytes at `buffer` + `offset` reads, and whether it forwards.
+
+    Parameters
+    ----------
+    stores : (buffer, offset, width, ...) of the earlier stores of the body, oldest first.
+    carried : the same for the previous iteration's stores still the latest of their position
+        (those after the load in the body), offsets already moved back one iteration; older than
+        `stores`. Their offsets must differ from the load's by a constant to count.
+
+    Returns
+    -------
+    (store, forwards): the entry of the youngest store overlapping the load, or None when none
+    does.
+    `forwards` is True when that store holds every byte the load reads. Offsets whose difference
+    still depends on a loop index cannot be compared statically: such a store counts as
+    overlapping and forwarding (the conservative dependence, as before the byte-range rule).
+    """
+    for store in reversed(stores):
+        s_buf, s_off, s_width = store[:3]
+        if s_buf != buffer:
+            continue
+        delta = offset - s_off                       # load start relative to store start
+        if delta.terms:
+            return store, True
+        lo = delta.const
+        if lo + width <= 0 or lo >= s_width:
+            continue                                 # disjoint bytes: look at older stores
+        return store, lo >= 0 and lo + width <= s_width
+    for store in reversed(carried):
+        s_buf, s_off, s_width = store[:3]
+        delta = offset - s_off
+        if s_buf != buffer or delta.terms:
+            continue
+        lo = delta.const
+        if lo + width <= 0 or lo >= s_width:
+            continue
+        return store, lo >= 0 and lo + width <= s_width
+    return None
+
+
+def describe(program: Program, instrs: list[Instr], machine: Machine, *,
+             index: str | None = None) -> list[TimingDesc]:
     """Timing descriptors of `instrs` (one loop body, in order) on `machine`.
+
+    `index` names the loop the body repeats: a load then also reads what the previous iteration
+    stored after it in the body (offsets with `index` one less), e.g. a value carried in memory.
 
     Raises MachineError ("machine zen4: class avx2.vpshufb has no timing") for a missing class.
     """
     out = []
-    last_store: dict[str, VReg] = {}          # buffer -> memory token of its latest store in this body
+    stores: list[tuple[str, Affine, int, VReg, int]] = []   # (buffer, offset, width, token, latency)
+    all_stores = []                                          # (position, entry) of every store
+    for pos, ins in enumerate(instrs):
+        d = program.isa[ins.op]
+        for spec, x in zip(d.outs, ins.outs):
+            if isinstance(x, Mem):
+                step = dict(x.offset.terms).get(index, 0) if index else 0
+                all_stores.append((pos, (x.buffer, x.offset - step, spec.width, memory_token(x.buffer, pos),
+                                         machine.timing(d.sched_class).latency)))
     for pos, ins in enumerate(instrs):
         d = program.isa[ins.op]
         t = machine.timing(d.sched_class)
@@ -80,15 +140,44 @@ def describe(program: Program, instrs: list[Instr], machine: Machine) -> list[Ti
             if isinstance(x, VReg):
                 advance = t.latency - t.operand_latency[k] if k in t.operand_latency else 0
                 reads.append((x, advance))
-        for x in ins.ins:                   # store-to-load forwarding within the body
-            if isinstance(x, Mem) and x.buffer in last_store:
-                # a pure load's latency is its load-to-use; a folded load comes load-to-use before the op
-                reads.append((last_store[x.buffer], 0 if t.includes_load else -machine.load_to_use))
+        retire_reads = []
+        for spec, x in zip(d.ins, ins.ins):          # store-to-load forwarding within the body
+            if not isinstance(x, Mem):
+                continue
+            carried = [e for p, e in all_stores if p >= pos] if index else []
+            found = forwarding_source(stores, x.buffer, x.offset, spec.width, carried=carried)
+            if found is None:
+                continue
+            (_, _, _, token, store_latency), forwards = found
+            if forwards or machine.store_forward_fail_penalty is None:
+                reads.append((token, _forward_advance(machine, t, store_latency)))
+            else:
+                retire_reads.append((token, machine.store_forward_fail_penalty))
         writes = tuple(x for x in ins.outs if isinstance(x, VReg))
-        stored = [x.buffer for x in ins.outs if isinstance(x, Mem)]
-        for buffer in stored:
-            last_store[buffer] = memory_token(buffer, pos)
-        writes += tuple(last_store[b] for b in stored)
+        for spec, x in zip(d.outs, ins.outs):
+            if isinstance(x, Mem):
+                token = memory_token(x.buffer, pos)
+                stores.append((x.buffer, x.offset, spec.width, token, t.latency))
+                writes += (token,)
         out.append(TimingDesc(pos, str(ins), d.sched_class, tuple(uops), t.latency, tuple(reads),
-                              writes, machine.load_to_use if n_loads else 0))
+                              writes, machine.load_to_use if n_loads else 0, tuple(retire_reads)))
     return out
+
+
+
+def _forward_advance(machine: Machine, load_class, store: int) -> int:
+    """Read advance of a forwarded memory token (ready `store` cycles, the store's latency, after
+    the store's data).
+
+    Without `store_forward_latency` the load starts when the token is ready (a pure load) or
+    load-to-use before its operation (a folded load), as an ordinary cache hit. With it, the
+    loaded value is ready `store_forward_latency` cycles after the store's data: a pure load
+    (latency L) may start `L - forward` cycles after the data, a folded load's operation
+    `forward` cycles after it.
+    """
+    forward = machine.store_forward_latency
+    if forward is None:
+        return 0 if load_class.includes_load else -machine.load_to_use
+    if load_class.includes_load:
+        return store + load_class.latency - forward
+    return store - forward

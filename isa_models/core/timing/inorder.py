@@ -42,6 +42,10 @@ def simulate_inorder(body: list[TimingDesc], machine: Machine, *, iterations: in
                 if ready.get(r, 0) - adv > cycle:
                     reason = "operands"
                     break
+            for r, delay in d.retire_reads:      # failed forward: in order, retire = completion
+                if ready.get(r, 0) + delay > cycle:
+                    reason = "operands"
+                    break
             chosen = []
             if reason is None:
                 taken = set()

@@ -3,8 +3,9 @@
 Engine layer, llvm-mca's default pipeline in one cycle loop. Per cycle, in this order:
 retire (in order, up to the dispatch width, once executed), issue (oldest-first over the
 scheduler: a micro-op needs its operands ready and a free port of its group; folded loads issue
-first and delay the operation by the load-to-use latency; per-operand read advance; issue caps
-over port groups), dispatch (in order, up to the dispatch width in micro-ops, while the ROB and
+first and delay the operation by the load-to-use latency; per-operand read advance; a failed
+store-to-load forward waits for the store's retirement plus a penalty; issue caps over port
+groups), dispatch (in order, up to the dispatch width in micro-ops, while the ROB and
 scheduler have room). A body is repeated `iterations` times so loop-carried register chains run
 across iterations exactly; cycles per iteration are measured on the steady state (`simulate`).
 """
@@ -67,10 +68,12 @@ class BodySim:
 
 class _Inst:
     __slots__ = ("desc", "it", "dispatch", "issued", "result", "done", "producers", "load_done",
-                 "compute_left", "uops_left", "bound")
+                 "compute_left", "uops_left", "bound", "retired", "after_retire")
 
-    def __init__(self, desc: TimingDesc, it: int, producers):
+    def __init__(self, desc: TimingDesc, it: int, producers, after_retire=()):
         self.desc, self.it = desc, it
+        self.retired = None          # cycle it left the ROB
+        self.after_retire = after_retire   # (store _Inst, delay): failed store-to-load forwards
         self.dispatch = -1
         self.result = None           # cycle the result (or completion) is available
         self.producers = producers   # (producer _Inst or None, advance)
@@ -130,6 +133,7 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             if inst.uops_left or inst.result is None or inst.result > cycle:
                 break
             rob_head += 1
+            inst.retired = cycle
             rob_uops -= len(inst.desc.uops)
             n += 1
             retired += 1
@@ -200,7 +204,8 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             if len(pending) + k > sched_size:
                 stall("scheduler_full", next_it, next_pos)
                 break
-            inst = _Inst(desc, next_it, tuple((last_writer.get(r), adv) for r, adv in desc.reads))
+            inst = _Inst(desc, next_it, tuple((last_writer.get(r), adv) for r, adv in desc.reads),
+                         tuple((last_writer.get(r), delay) for r, delay in desc.retire_reads))
             for r in desc.writes:
                 last_writer[r] = inst
             inst.dispatch = cycle
@@ -253,6 +258,9 @@ def _capped(caps, port, cls, credit, cap_classes):
 
 
 def _ready(inst: _Inst, uop, cycle: int) -> bool:
+    for store, delay in inst.after_retire:   # failed forward: the store's data from the cache
+        if store is not None and (store.retired is None or store.retired + delay > cycle):
+            return False
     if uop.is_load:
         return True
     if inst.load_done > cycle or any(u.is_load for u in inst.desc.uops) and \

@@ -3,8 +3,9 @@
 Engine layer, the composition step (DESIGN.md §3, use 2). Each loop's instructions are simulated
 as a repeated body by the machine's engine (out-of-order or in-order) to get steady-state cycles
 per iteration. A short inner loop (its whole execution at most `FLATTEN_WINDOWS` reorder buffers
-of micro-ops) is flattened: unrolled in place into its parent's body, so its start-up, drain and
-the overlap of consecutive parent iterations are simulated rather than composed. Longer child
+of micro-ops) is flattened: unrolled in place into its parent's body (each copy with the child's
+index fixed in its memory offsets, so store-to-load forwarding compares exact bytes), so its
+start-up, drain and the overlap of consecutive parent iterations are simulated rather than composed. Longer child
 loops add their composed cycles and the trip count multiplies (parallel loops simply iterate on
 one core). The memory model bounds every loop by its footprint; a loop's cycles are
 max(compute, memory), with the binding bound named. Straight-line code at the top level is
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from isa_models.core.machine import Machine
-from isa_models.core.program import Instr, Loop, Program
+from isa_models.core.program import Affine, Instr, Loop, Mem, Program
 from isa_models.core.timing.bounds import Bound, compute_bounds
 from isa_models.core.timing.descriptors import describe
 from isa_models.core.timing.events import Event, Listener, LoopInfo
@@ -135,6 +136,25 @@ class TimingResult:
                 "events": self.events}
 
 
+def _at_index(instrs: list[Instr], index: str, value: int) -> list[Instr]:
+    """`instrs` with loop index `index` fixed at `value` in every memory offset (one unrolled copy
+    of a flattened child loop: its stores and loads then compare by constant byte offsets)."""
+    out = []
+    for ins in instrs:
+        if not any(isinstance(x, Mem) and index in x.offset.indices for x in (*ins.outs, *ins.ins)):
+            out.append(ins)
+            continue
+
+        def fix(x):
+            if not isinstance(x, Mem) or index not in x.offset.indices:
+                return x
+            coeff = dict(x.offset.terms)[index]
+            rest = tuple((n, c) for n, c in x.offset.terms if n != index)
+            return Mem(x.buffer, Affine(x.offset.const + coeff * value, rest))
+        out.append(Instr(ins.op, tuple(map(fix, ins.outs)), tuple(map(fix, ins.ins)), ins.comment))
+    return out
+
+
 class _Fanout:
     def __init__(self, listeners):
         self.listeners = tuple(listeners)
@@ -188,12 +208,13 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
             child, child_body, child_uops = time_nodes(n.body, n.index, depth + 1, n.trip, n.parallel,
                                                        outer + (n.index,))
             if name != "<top>" and child_body is not None and n.trip * child_uops <= window:
-                body.extend(child_body * n.trip)   # unrolled in place: simulated, not composed
+                for value in range(n.trip):        # unrolled in place: simulated, not composed
+                    body.extend(_at_index(child_body, n.index, value))
                 child.flattened_into = name
                 flattened.append(child)
             else:
                 composed.append(child)
-        descs = describe(program, body, machine)
+        descs = describe(program, body, machine, index=None if name == "<top>" else name)
         uops = sum(d.n_uops for d in descs)
         body_cpi, bounds, ports, stalls, iters = 0.0, [], {}, {}, 0
         if descs:
