@@ -4,9 +4,10 @@ Codegen layer, a measurement tool behind the machine files' `store_forward_laten
 `store_forward_fail_penalty` keys (isa_models/machines/README.md). `chain_program` builds a loop
 whose only loop-carried path goes through memory (load, vpaddd, store), so its cycles per
 iteration are the forwarding latency plus one; `hidden_program` puts a store/load pair beside
-independent vpdpbusd work to show whether the forward's cost is hidden. Run
-``python -m kernels.codegen.forwarding`` to print both tables (native, gcc: clang rewrites these
-loops, merging the two half stores and narrowing the wider load, so they would not probe them).
+independent vpdpbusd work to show whether the forward's cost is hidden; `vnni_variant` rebuilds
+vnni's 4-row tile with its epilogue reading row 3 elsewhere (the known gap). Run
+``python -m kernels.codegen.forwarding [--vnni]`` to print the tables (probes with gcc: clang
+rewrites them, merging the two half stores and narrowing the wider load; vnni with clang).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program, ProgramBuilder
 
-__all__ = ["CHAIN_CASES", "chain_program", "hidden_program", "measure", "main"]
+__all__ = ["CHAIN_CASES", "VNNI_VARIANTS", "chain_program", "hidden_program", "vnni_variant", "measure", "main"]
 
 #: name -> (store form, store offsets, load form, load offset); widths in bytes of the forms.
 CHAIN_CASES = {
@@ -83,6 +84,54 @@ def hidden_program(mode: str, *, work: int = 16, tail: int = 12, iterations: int
     return b.build()
 
 
+#: vnni epilogue variants: where the epilogue gets row 3 of each 4-row tile.
+VNNI_VARIANTS = ("as emitted", "row 3 from another buffer", "row 3 in a register", "no epilogue")
+
+
+def vnni_variant(variant: str, M: int, K: int) -> Program:
+    """vnni's Program (kernels/vnni/avx2.py, chains=2) with the epilogue changed per `variant`.
+
+    "as emitted" is the kernel's own build; the others read row 3 from a never-written buffer,
+    take row 3's sum from its register, or store sum(q) instead of the reduction (no epilogue).
+    Not exact kernels: timing probes only.
+    """
+    from kernels.avx2_common import i2s_program, store_row_sums
+    from kernels.vnni import avx2 as vnni
+
+    if variant not in VNNI_VARIANTS:
+        raise ValueError(f"forwarding: unknown vnni variant {variant!r}; valid: {', '.join(VNNI_VARIANTS)}")
+    vnni.check_shape(M, K)
+    if variant == "as emitted":
+        return vnni.build(M, K)
+    nb, row_bytes = K // vnni.QK, K // 4
+    b, w, q, qsum, consts, rowsum, other, out = i2s_program(
+        "vnni_probe", M, K, rows=4, const_size=128, scratch=(("rowsum", 32 * M), ("other", 32 * M)))
+    masks = [b.vmovdqu_load_ymm(consts[32 * s]) for s in range(4)]
+    with b.loop("t", M // 4, parallel=True) as t:
+        with b.loop("r", 4) as r:
+            sets = [[b.vpxor_zero_ymm() for _ in range(4)] for _ in range(2)]
+            with b.loop("j", nb // 2) as j:
+                for c in range(2):
+                    x = b.vmovdqu_load_ymm(w[(t * 4 + r) * row_bytes + (j * 2 + c) * 32])
+                    for s in range(4):
+                        b.vpdpbusd_ymm_m(sets[c][s], b.vpand_ymm(x, masks[s]),
+                                         q[(j * 2 + c) * vnni.QK + 32 * s], out=sets[c][s])
+            total = None
+            for s in range(4):
+                a = b.vpaddd_ymm(sets[0][s], sets[1][s])
+                a = b.vpsrad_ymm(a, vnni.SHIFTS[s]) if vnni.SHIFTS[s] else a
+                total = a if total is None else b.vpaddd_ymm(total, a)
+            b.vmovdqu_store_ymm(rowsum[(t * 4 + r) * 32], total)
+        bias = b.vpbroadcastd_ymm_m(qsum[0])
+        if variant == "no epilogue":
+            b.vmovdqu_store_xmm(out[t * 16], bias)
+        else:
+            rows = [b.vmovdqu_load_ymm(rowsum[(t * 4 + i) * 32]) for i in range(3)]
+            rows.append(total if variant == "row 3 in a register" else b.vmovdqu_load_ymm(other[(t * 4 + 3) * 32]))
+            store_row_sums(b, rows, out[t * 16], subtract=bias)
+    return b.build()
+
+
 def measure(program: Program, *, machine, compiler: str = "gcc", passes: int = 5) -> tuple[float, float]:
     """(measured, model) cycles per iteration of the program's loop; measured: the best of
     `passes` medians of 31 calls (the least disturbed pass on a shared host)."""
@@ -102,8 +151,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Store-to-load forwarding probes: native vs model.")
     ap.add_argument("--machine", default="zen4")
     ap.add_argument("--compiler", default="gcc")
+    ap.add_argument("--vnni", action="store_true", help="also time vnni's epilogue variants (clang, M=64, K=1024)")
     args = ap.parse_args(argv)
     machine = load_machine(args.machine, isa="avx2")
+    if args.vnni:
+        _vnni_table(machine)
     print("| chain (load -> vpaddd -> store), cycles/iteration | measured | model |\n|---|---|---|")
     for case in CHAIN_CASES:
         meas, model = measure(chain_program(case), machine=machine, compiler=args.compiler)
@@ -117,6 +169,25 @@ def main(argv=None) -> int:
               f"{' / '.join(f'{r[0]:.2f}' for r in rows)} | {' / '.join(f'{r[1]:.2f}' for r in rows)} |",
               flush=True)
     return 0
+
+
+def _vnni_table(machine, *, M: int = 64, K: int = 1024) -> None:
+    import numpy as np
+
+    from isa_models.core.timing.run import time_program
+    from kernels.codegen.native import NativeKernel
+    from kernels.vnni import avx2 as vnni
+
+    rng = np.random.default_rng(0)
+    buffers = vnni.prepare(rng.integers(-1, 2, size=(M, K)).astype(np.int8),
+                           rng.integers(-127, 128, size=K).astype(np.int8))
+    print(f"| vnni {M}x{K}, cycles per row | measured (clang, best of 15 calls) | model |\n|---|---|---|")
+    for variant in VNNI_VARIANTS:
+        program = vnni_variant(variant, M, K)
+        kernel = NativeKernel(program, compiler="clang")
+        native = min(kernel.time(buffers, repeats=21).cycles for _ in range(15))
+        print(f"| {variant} | {native / M:.2f} | {time_program(program, machine).cycles / M:.2f} |", flush=True)
+    print()
 
 
 if __name__ == "__main__":
