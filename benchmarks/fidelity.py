@@ -363,8 +363,11 @@ def main() -> int:
             "(`python -m kernels.codegen.forwarding`). The core exposes the latency of the chain from "
             "row 3's last vpdpbusd through that forward to the epilogue's store, which the model hides "
             "under the next tile's rows; forwarding alone does not explain it (beside independent work "
-            "a forward of late data is hidden on this core too), and no justified rule in the model "
-            "reproduces it yet.")
+            "a forward of late data is hidden on this core too). Any dependent chain in that epilogue is "
+            "exposed almost in full on this core (vphaddd, vpmaddwd, vpshufb or vpaddd/vpsrad chains "
+            "alike: not a table entry); the measured vector register file limit (zen4.toml "
+            "rename_registers: 160 ymm writers in flight) accounts for about 1 of the ~6 cycles per row, "
+            "the rest is open.")
     if skipped:
         lines.append(f"Skipped (CPU lacks a feature): {', '.join(skipped)}.")
     lines.append("The host is a shared 2-vCPU cloud VM: between passes minutes apart the same kernel's figure "

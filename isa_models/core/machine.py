@@ -112,6 +112,7 @@ class Machine:
     port_binding: str = "issue"
     store_forward_latency: int | None = None
     store_forward_fail_penalty: int | None = None
+    rename_registers: Mapping[str, int] = field(default_factory=dict)
 
     def timing(self, sched_class: str) -> ClassTiming:
         """The timing of `sched_class`; raises MachineError naming machine and class if absent."""
@@ -141,7 +142,8 @@ class Machine:
         return {
             "name": self.name, "isa": self.isa, "file": str(self.path), "clock_ghz": self.clock_ghz,
             "engine": self.engine, "dispatch_width": self.dispatch_width, "rob_size": self.rob_size,
-            "scheduler_size": self.scheduler_size, "load_to_use": self.load_to_use,
+            "scheduler_size": self.scheduler_size,
+            "rename_registers": dict(self.rename_registers), "load_to_use": self.load_to_use,
             "port_binding": self.port_binding, "store_forward_latency": self.store_forward_latency,
             "store_forward_fail_penalty": self.store_forward_fail_penalty,
             "ports": list(self.ports), "port_groups": {k: list(v) for k, v in self.port_groups.items()},
@@ -288,6 +290,9 @@ def _parse(path: Path, data: dict) -> Machine:
     binding = core.get("port_binding", str, default="issue", check=lambda v: v in ("issue", "dispatch"))
     forward = core.get("store_forward_latency", int, default=None, check=lambda v: v >= 0)
     forward_fail = core.get("store_forward_fail_penalty", int, default=None, check=lambda v: v >= 0)
+    rename = core.get("rename_registers", dict, default={},
+                      check=lambda v: all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                          for n in v.values()))
     core.finish()
 
     port_names = tuple(ports_t.get("names", list))
@@ -366,7 +371,8 @@ def _parse(path: Path, data: dict) -> Machine:
                    load_ports=load_ports, store_ports=store_ports, issue_caps=tuple(caps),
                    classes=classes, memory=tuple(levels), dram_gbps_core=dram_core,
                    dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding,
-                   store_forward_latency=forward, store_forward_fail_penalty=forward_fail)
+                   store_forward_latency=forward, store_forward_fail_penalty=forward_fail,
+                   rename_registers=dict(rename))
 
 
 def machine_from_dict(data: dict, *, path: str | Path = "<dict>.toml") -> Machine:

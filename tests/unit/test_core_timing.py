@@ -406,3 +406,44 @@ def test_flattened_copies_forward_from_their_own_row():
     assert [r for r, _ in loads[1].reads] == [memory_token("x", stores[3])]     # row 3's store
     with pytest.raises(MachineError, match="store_forward_latency"):
         _fwd_machine(latency=-1)
+
+
+def _rename_machine(rename=None):
+    core = dict(toy_machine()["core"])
+    if rename is not None:
+        core["rename_registers"] = rename
+    return machine_from_dict(toy_machine(core=core), path="toy.toml")
+
+
+def _fresh_chain_per_iteration():
+    """Per iteration: a load and a 4-long vadd chain from it (5 registers written, 8 cycles of
+    latency), stored; iterations are independent, so only the window limits their overlap."""
+    b = ProgramBuilder(TOY, "ren")
+    x = b.buffer("x", 1 << 12)
+    o = b.buffer("o", 1 << 12, role="output")
+    c = b.vload(x[16])
+    with b.loop("k", 64) as i:
+        v = b.vload(x[i * 16])
+        for _ in range(4):
+            v = b.vadd(v, c)
+        b.vstore(o[i * 16], v)
+    return b.build()
+
+
+def test_rename_registers_limit_the_window_to_the_written_registers_in_flight():
+    p = _fresh_chain_per_iteration()
+    free = cpi(p, _rename_machine())
+    assert free == 2.0                                          # two ALU ports, the ROB holds ~10 iterations
+    assert cpi(p, _rename_machine({"v": 1000})) == free         # a generous file changes nothing
+    tight = time_program(p, _rename_machine({"v": 5})).loop("k")
+    # 5 registers: one iteration's writers in flight at a time, so its 8-cycle chain is exposed
+    assert tight.body_cycles_per_iteration >= 4.0
+    assert tight.stalls.get("registers_full", 0) > 0
+    assert cpi(p, _rename_machine({"v": 10})) > free
+
+
+def test_rename_registers_of_a_class_the_isa_lacks_or_not_positive_are_rejected():
+    with pytest.raises(MachineError, match="rename_registers names register class 'ymm'"):
+        time_program(_fresh_chain_per_iteration(), _rename_machine({"ymm": 160}))
+    with pytest.raises(MachineError, match="rename_registers"):
+        _rename_machine({"v": 0})

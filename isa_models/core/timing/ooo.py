@@ -5,8 +5,9 @@ retire (in order, up to the dispatch width, once executed), issue (oldest-first 
 scheduler: a micro-op needs its operands ready and a free port of its group; folded loads issue
 first and delay the operation by the load-to-use latency; per-operand read advance; a failed
 store-to-load forward waits for the store's retirement plus a penalty; issue caps over port
-groups), dispatch (in order, up to the dispatch width in micro-ops, while the ROB and
-scheduler have room). A body is repeated `iterations` times so loop-carried register chains run
+groups), dispatch (in order, up to the dispatch width in micro-ops, while the ROB, the
+scheduler and the machine's rename registers per register class have room; a written register
+holds one until its instruction retires). A body is repeated `iterations` times so loop-carried register chains run
 across iterations exactly; cycles per iteration are measured on the steady state (`simulate`).
 """
 
@@ -97,6 +98,7 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
     """
     width, rob_size = machine.dispatch_width, machine.rob_size
     sched_size = machine.scheduler_size or rob_size
+    rename_free = dict(machine.rename_registers)   # register class -> free physical registers
     caps = machine.issue_caps
     credit = {c.name: 0.0 for c in caps}
     port_free = {p: 0 for p in machine.ports}
@@ -135,6 +137,8 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             rob_head += 1
             inst.retired = cycle
             rob_uops -= len(inst.desc.uops)
+            for cls in _renamed(inst.desc, rename_free):
+                rename_free[cls] += 1
             n += 1
             retired += 1
             if inst.desc.index == len(body) - 1:
@@ -204,6 +208,12 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             if len(pending) + k > sched_size:
                 stall("scheduler_full", next_it, next_pos)
                 break
+            renamed = _renamed(desc, rename_free)
+            if any(rename_free[cls] < renamed.count(cls) for cls in renamed):
+                stall("registers_full", next_it, next_pos)
+                break
+            for cls in renamed:
+                rename_free[cls] -= 1
             inst = _Inst(desc, next_it, tuple((last_writer.get(r), adv) for r, adv in desc.reads),
                          tuple((last_writer.get(r), delay) for r, delay in desc.retire_reads))
             for r in desc.writes:
@@ -229,6 +239,16 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
     measured = max(1, iterations - measure_from)
     return BodySim(iterations, retire_cycles, max(1, measure_from) if iterations > 1 else 0,
                    {p: v / measured for p, v in busy_measured.items()}, stalls, cycle)
+
+
+def _renamed(desc: TimingDesc, rename_free) -> list[str]:
+    """Register classes of the physical registers `desc` takes at dispatch (one per written
+    register of a class the machine limits), held until it retires. A zero-uop instruction (zero
+    idiom) takes none: [meas-Zen4] vpxor-zeroing fillers fill the 320-entry ROB, vpaddd fillers
+    stop at ~160 in flight (isa_models/machines/README.md)."""
+    if not rename_free or not desc.uops:
+        return []
+    return [r.cls for r in desc.writes if r.cls in rename_free]
 
 
 def _bind(ports, snapshot, port_use, queued) -> tuple[str, ...]:

@@ -179,12 +179,18 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
     Raises
     ------
     MachineError : a scheduling class without timing ("machine zen4: class avx2.vpshufb has no
-        timing"), or a machine of another ISA.
+        timing"), a machine of another ISA, or rename registers of a class the ISA lacks.
     """
     if machine.isa != program.isa.name:
         from isa_models.core.machine import MachineError
         raise MachineError(f"machine {machine.name} is for ISA {machine.isa}, program {program.name} "
                            f"is {program.isa.name}")
+    unknown = sorted(set(machine.rename_registers) - set(program.isa.register_files))
+    if unknown:
+        from isa_models.core.machine import MachineError
+        raise MachineError(f"machine {machine.name}: rename_registers names register class "
+                           f"{unknown[0]!r}, which ISA {program.isa.name} does not have "
+                           f"({', '.join(program.isa.register_files)})")
     for _, ins in program.instructions():           # fail early on any missing class
         machine.timing(program.isa[ins.op].sched_class)
     fan = _Fanout(listeners)
