@@ -113,6 +113,7 @@ class Machine:
     store_forward_latency: int | None = None
     store_forward_fail_penalty: int | None = None
     rename_registers: Mapping[str, int] = field(default_factory=dict)
+    vector_scheduler_size: int | None = None
 
     def timing(self, sched_class: str) -> ClassTiming:
         """The timing of `sched_class`; raises MachineError naming machine and class if absent."""
@@ -142,7 +143,7 @@ class Machine:
         return {
             "name": self.name, "isa": self.isa, "file": str(self.path), "clock_ghz": self.clock_ghz,
             "engine": self.engine, "dispatch_width": self.dispatch_width, "rob_size": self.rob_size,
-            "scheduler_size": self.scheduler_size,
+            "scheduler_size": self.scheduler_size, "vector_scheduler_size": self.vector_scheduler_size,
             "rename_registers": dict(self.rename_registers), "load_to_use": self.load_to_use,
             "port_binding": self.port_binding, "store_forward_latency": self.store_forward_latency,
             "store_forward_fail_penalty": self.store_forward_fail_penalty,
@@ -286,6 +287,7 @@ def _parse(path: Path, data: dict) -> Machine:
     width = core.get("dispatch_width", int, check=_positive)
     rob = core.get("rob_size", int, check=_positive)
     sched = core.get("scheduler_size", int, default=None, check=_positive)
+    vector_sched = core.get("vector_scheduler_size", int, default=None, check=_positive)
     load_to_use = core.get("load_to_use", int, check=lambda v: v >= 0)
     binding = core.get("port_binding", str, default="issue", check=lambda v: v in ("issue", "dispatch"))
     forward = core.get("store_forward_latency", int, default=None, check=lambda v: v >= 0)
@@ -372,7 +374,7 @@ def _parse(path: Path, data: dict) -> Machine:
                    classes=classes, memory=tuple(levels), dram_gbps_core=dram_core,
                    dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding,
                    store_forward_latency=forward, store_forward_fail_penalty=forward_fail,
-                   rename_registers=dict(rename))
+                   rename_registers=dict(rename), vector_scheduler_size=vector_sched)
 
 
 def machine_from_dict(data: dict, *, path: str | Path = "<dict>.toml") -> Machine:

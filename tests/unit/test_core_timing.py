@@ -408,11 +408,14 @@ def test_flattened_copies_forward_from_their_own_row():
         _fwd_machine(latency=-1)
 
 
-def _rename_machine(rename=None):
-    core = dict(toy_machine()["core"])
-    if rename is not None:
-        core["rename_registers"] = rename
+def _core_machine(**keys):
+    """The toy machine with [core] `keys` added (None values left out)."""
+    core = {**toy_machine()["core"], **{k: v for k, v in keys.items() if v is not None}}
     return machine_from_dict(toy_machine(core=core), path="toy.toml")
+
+
+def _rename_machine(rename=None):
+    return _core_machine(rename_registers=rename)
 
 
 def _fresh_chain_per_iteration():
@@ -447,3 +450,32 @@ def test_rename_registers_of_a_class_the_isa_lacks_or_not_positive_are_rejected(
         time_program(_fresh_chain_per_iteration(), _rename_machine({"ymm": 160}))
     with pytest.raises(MachineError, match="rename_registers"):
         _rename_machine({"v": 0})
+
+
+def _vector_scheduler_machine(size=None):
+    return _core_machine(vector_scheduler_size=size)
+
+
+def test_vector_scheduler_limits_waiting_compute_micro_ops():
+    p = _fresh_chain_per_iteration()
+    free = cpi(p, _vector_scheduler_machine())
+    assert free == 2.0
+    assert cpi(p, _vector_scheduler_machine(1000)) == free
+    tight = time_program(p, _vector_scheduler_machine(5)).loop("k")
+    # 5 entries hold one iteration's 4 adds and store: the next chain waits for them to issue
+    assert tight.body_cycles_per_iteration >= 3.0
+    assert tight.stalls.get("vector_scheduler_full", 0) > 0
+    with pytest.raises(MachineError, match="vector_scheduler_size"):
+        _vector_scheduler_machine(0)
+
+
+def test_vector_scheduler_does_not_count_loads():
+    b = ProgramBuilder(TOY, "loads")
+    x = b.buffer("x", 1 << 12)
+    with b.loop("k", 64) as i:
+        for j in range(4):
+            b.vload(x[i * 64 + j * 16])
+    p = b.build()
+    result = time_program(p, _vector_scheduler_machine(1)).loop("k")
+    assert result.body_cycles_per_iteration == cpi(p, _vector_scheduler_machine())
+    assert "vector_scheduler_full" not in result.stalls

@@ -6,8 +6,9 @@ scheduler: a micro-op needs its operands ready and a free port of its group; fol
 first and delay the operation by the load-to-use latency; per-operand read advance; a failed
 store-to-load forward waits for the store's retirement plus a penalty; issue caps over port
 groups), dispatch (in order, up to the dispatch width in micro-ops, while the ROB, the
-scheduler and the machine's rename registers per register class have room; a written register
-holds one until its instruction retires). A body is repeated `iterations` times so loop-carried register chains run
+scheduler, the vector scheduler (micro-ops other than loads, dispatched and not yet issued) and
+the machine's rename registers per register class have room; a written register holds one until
+its instruction retires). A body is repeated `iterations` times so loop-carried register chains run
 across iterations exactly; cycles per iteration are measured on the steady state (`simulate`).
 """
 
@@ -98,6 +99,12 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
     """
     width, rob_size = machine.dispatch_width, machine.rob_size
     sched_size = machine.scheduler_size or rob_size
+    vector_sched_size = machine.vector_scheduler_size
+    vector_waiting = 0                          # non-load micro-ops dispatched, not yet issued
+    load_ports = frozenset(machine.load_ports)
+    # per body position and micro-op: does the vector scheduler hold it (neither a folded load
+    # nor a pure load on the load ports)?
+    in_vector_sched = [tuple(not u.is_load and not set(u.ports) <= load_ports for u in d.uops) for d in body]
     rename_free = dict(machine.rename_registers)   # register class -> free physical registers
     caps = machine.issue_caps
     credit = {c.name: 0.0 for c in caps}
@@ -185,6 +192,8 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                 inst.done = max(inst.done, cycle + inst.desc.load_latency)
             else:
                 inst.compute_left -= 1
+                if in_vector_sched[inst.desc.index][u]:
+                    vector_waiting -= 1
                 inst.done = max(inst.done, cycle + inst.desc.latency, cycle + uop.occupancy)
             if inst.uops_left == 0:
                 inst.result = inst.done
@@ -208,6 +217,10 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
             if len(pending) + k > sched_size:
                 stall("scheduler_full", next_it, next_pos)
                 break
+            computes = sum(in_vector_sched[next_pos])
+            if vector_sched_size is not None and vector_waiting and vector_waiting + computes > vector_sched_size:
+                stall("vector_scheduler_full", next_it, next_pos)
+                break
             renamed = _renamed(desc, rename_free)
             if any(rename_free[cls] < renamed.count(cls) for cls in renamed):
                 stall("registers_full", next_it, next_pos)
@@ -223,6 +236,7 @@ def simulate_ooo(body: list[TimingDesc], machine: Machine, *, iterations: int, l
                 inst.bound = [_bind(uop.ports, snapshot, port_use, queued) for uop in desc.uops]
             rob.append(inst)
             rob_uops += k
+            vector_waiting += computes
             budget -= slots
             pending.extend((inst, u) for u in range(k))
             if k == 0:
