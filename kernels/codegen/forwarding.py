@@ -5,7 +5,8 @@ Codegen layer, a measurement tool behind the machine files' `store_forward_laten
 whose only loop-carried path goes through memory (load, vpaddd, store), so its cycles per
 iteration are the forwarding latency plus one; `hidden_program` puts a store/load pair beside
 independent vpdpbusd work to show whether the forward's cost is hidden; `vnni_variant` rebuilds
-vnni's 4-row tile with its epilogue reading row 3 elsewhere (the known gap). Run
+vnni's former 4-row tile (rows reduced at the tile's end) with its epilogue reading row 3
+elsewhere, next to the kernel's own design (the reduction in a loop of its own): the known gap. Run
 ``python -m kernels.codegen.forwarding [--vnni]`` to print the tables (probes with gcc: clang
 rewrites them, merging the two half stores and narrowing the wider load; vnni with clang).
 """
@@ -98,16 +99,18 @@ def hidden_program(mode: str, *, work: int = 16, tail: int = 12, iterations: int
     return b.build()
 
 
-#: vnni epilogue variants: where the epilogue gets row 3 of each 4-row tile.
-VNNI_VARIANTS = ("as emitted", "row 3 from another buffer", "row 3 in a register", "no epilogue")
+#: vnni epilogue variants: the former per-tile epilogue and where it gets row 3, then the kernel.
+VNNI_VARIANTS = ("tile epilogue, row sums reloaded", "row 3 from another buffer", "row 3 in a register",
+                 "no epilogue", "reduction loop (the kernel)")
 
 
 def vnni_variant(variant: str, M: int, K: int) -> Program:
-    """vnni's Program (kernels/vnni/avx2.py, chains=2) with the epilogue changed per `variant`.
+    """vnni's Program (kernels/vnni/avx2.py, chains=2) with the row reduction placed per `variant`.
 
-    "as emitted" is the kernel's own build; the others read row 3 from a never-written buffer,
-    take row 3's sum from its register, or store sum(q) instead of the reduction (no epilogue).
-    Not exact kernels: timing probes only.
+    "reduction loop (the kernel)" is the kernel's own build. The others are the former design, a
+    4-row tile whose end reduces its rows: reloading all four row sums just stored, reading row 3
+    from a never-written buffer, taking row 3's sum from its register, or storing sum(q) instead
+    of the reduction (no epilogue). Only the kernel's own build is exact; the rest are timing probes.
     """
     from kernels.avx2_common import i2s_program, store_row_sums
     from kernels.vnni import avx2 as vnni
@@ -115,7 +118,7 @@ def vnni_variant(variant: str, M: int, K: int) -> Program:
     if variant not in VNNI_VARIANTS:
         raise ValueError(f"forwarding: unknown vnni variant {variant!r}; valid: {', '.join(VNNI_VARIANTS)}")
     vnni.check_shape(M, K)
-    if variant == "as emitted":
+    if variant == "reduction loop (the kernel)":
         return vnni.build(M, K)
     nb, row_bytes = K // vnni.QK, K // 4
     b, w, q, qsum, consts, rowsum, other, out = i2s_program(
@@ -141,7 +144,11 @@ def vnni_variant(variant: str, M: int, K: int) -> Program:
             b.vmovdqu_store_xmm(out[t * 16], bias)
         else:
             rows = [b.vmovdqu_load_ymm(rowsum[(t * 4 + i) * 32]) for i in range(3)]
-            rows.append(total if variant == "row 3 in a register" else b.vmovdqu_load_ymm(other[(t * 4 + 3) * 32]))
+            if variant == "row 3 in a register":
+                rows.append(total)
+            else:
+                row3 = other if variant == "row 3 from another buffer" else rowsum
+                rows.append(b.vmovdqu_load_ymm(row3[(t * 4 + 3) * 32]))
             store_row_sums(b, rows, out[t * 16], subtract=bias)
     return b.build()
 

@@ -7,9 +7,16 @@ masked in place with 0xC0, 0x30, 0x0C and 0x03: the field of quarter s then hold
 (c = t + 1 in {0, 1, 2}, so at most 128: a valid u8). vpdpbusd(field_s, q quarter s) accumulates
 4^(3-s) * sum(c*q) in int32; quarters keep separate accumulators, and `chains` sets of them
 alternate over blocks (2 sets x 4 quarters = 8 chains per row hide the 4-cycle latency). At the
-end of a row: A_s >> 2(3-s) (exact: every term is a multiple of 4^(3-s)), summed, stored per row;
-4 rows are reduced together and sum(q) is subtracted, as in I2_S. Per block-row: 1 load, 4 vpand,
-4 vpdpbusd (memory q) versus I2_S's 1 + 3 + 4 + 4 + 4 vector ops.
+end of a row: A_s >> 2(3-s) (exact: every term is a multiple of 4^(3-s)), summed, and the row's
+8-lane total stored to `rowsum`. A second loop, after all rows, reduces 4 rows at a time
+(vphaddd tree) and subtracts sum(q), as in I2_S. Per block-row: 1 load, 4 vpand, 4 vpdpbusd
+(memory q) versus I2_S's 1 + 3 + 4 + 4 + 4 vector ops.
+Why the reduction is a separate loop: a 4-row tile that reduces its rows at its end puts a
+dependent chain (row 3's tail, the vphaddd tree, the store) after every 4 rows, and Zen 4 does not
+hide it under the next rows (measured, clang, M=32..256, K=1024: 27.7-28.9 cycles per row with
+that epilogue, 24.3-25.4 with the tile's rows reduced in registers, 23.1-24.3 with the reduction
+in its own loop; isa_models/machines/README.md, known gaps). The split costs one 32-byte store per
+row and a reload long after, from L1 or L2.
 
 Exactness: "exact". No int16 stage; an int32 lane of A_0 sums at most 4 * K/128 products of
 |64*2*q| <= 16384, i.e. |A_0| <= 512 K < 2^31 for K <= 2^21 (`check_shape` enforces it).
@@ -57,27 +64,27 @@ def build(M: int, K: int, *, chains: int = 2) -> Program:
         for s in range(4):
             b.vpdpbusd_ymm_m(accs[s], b.vpand_ymm(x, masks[s]), q[blk * QK + 32 * s], out=accs[s])
 
+    with b.loop("r", M, parallel=True) as row:
+        sets = [[b.vpxor_zero_ymm() for _ in range(4)] for _ in range(chains)]
+        if nb // chains:
+            with b.loop("j", nb // chains) as j:
+                for c in range(chains):
+                    block(sets[c], row, j * chains + c)
+        for extra in range(nb - nb % chains, nb):
+            block(sets[0], row, extra)
+        total = None
+        for s in range(4):
+            a = sets[0][s]
+            for c in range(1, chains):
+                a = b.vpaddd_ymm(a, sets[c][s])
+            if SHIFTS[s]:
+                a = b.vpsrad_ymm(a, SHIFTS[s])
+            total = a if total is None else b.vpaddd_ymm(total, a)
+        b.vmovdqu_store_ymm(rowsum[row * 32], total)
+    bias = b.vpbroadcastd_ymm_m(qsum[0])
     with b.loop("t", M // ROWS, parallel=True) as t:
-        with b.loop("r", ROWS) as r:
-            row = t * ROWS + r
-            sets = [[b.vpxor_zero_ymm() for _ in range(4)] for _ in range(chains)]
-            if nb // chains:
-                with b.loop("j", nb // chains) as j:
-                    for c in range(chains):
-                        block(sets[c], row, j * chains + c)
-            for extra in range(nb - nb % chains, nb):
-                block(sets[0], row, extra)
-            total = None
-            for s in range(4):
-                a = sets[0][s]
-                for c in range(1, chains):
-                    a = b.vpaddd_ymm(a, sets[c][s])
-                if SHIFTS[s]:
-                    a = b.vpsrad_ymm(a, SHIFTS[s])
-                total = a if total is None else b.vpaddd_ymm(total, a)
-            b.vmovdqu_store_ymm(rowsum[row * 32], total)
         rows = [b.vmovdqu_load_ymm(rowsum[(t * ROWS + i) * 32]) for i in range(ROWS)]
-        store_row_sums(b, rows, acc_out[t * (4 * ROWS)], subtract=b.vpbroadcastd_ymm_m(qsum[0]))
+        store_row_sums(b, rows, acc_out[t * (4 * ROWS)], subtract=bias)
     return b.build()
 
 
@@ -93,8 +100,8 @@ def prepare(codes, q, *, chains: int = 2) -> dict[str, np.ndarray]:
 KERNEL = avx2_kernel(
     "vnni", "i2s_x86", build=build, prepare=prepare, check_shape=check_shape,
     description="workbench design: I2_S bytes masked in place (0xC0/0x30/0x0C/0x03, no shifts), EVEX "
-                "vpdpbusd ymm into 8 int32 chains per row (2 sets x 4 quarters), scaled back by shifts, "
-                "minus sum(q); exact in int32",
+                "vpdpbusd ymm into 8 int32 chains per row (2 sets x 4 quarters), scaled back by shifts; "
+                "row totals reduced 4 at a time in a second loop, minus sum(q); exact in int32",
     params={"chains": 2},
     exactness="exact",
 )
