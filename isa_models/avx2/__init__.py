@@ -3,11 +3,12 @@
 `ISA` holds one `InstrDef` per instruction form: bit-exact semantics over ``(P, nbytes)`` uint8
 values, operand specs, the scheduling class the machine TOMLs time (``avx2.<mnemonic>``, see
 docs/adding_an_instruction.md), an AT&T assembly template and a C-intrinsics template (macros in
-`C_PRELUDE`). Families live in arith, madd, logic, shift, shuffle, convert and loadstore; the
-native oracle (tests/oracle/test_avx2_native.py) checks every form against this CPU.
+`C_PRELUDE`). Families live in arith, madd, logic, shift, shuffle, convert, loadstore and
+floatops (fp32); the native oracle (tests/oracle/test_avx2_native.py) checks every form against
+this CPU.
 """
 
 from isa_models.avx2.forms import AVX2 as ISA, C_PRELUDE, CPU_FLAG_TO_GCC
-from isa_models.avx2 import arith, convert, logic, loadstore, madd, shift, shuffle  # noqa: F401  (register forms)
+from isa_models.avx2 import arith, convert, floatops, logic, loadstore, madd, shift, shuffle  # noqa: F401
 
 __all__ = ["ISA", "C_PRELUDE", "CPU_FLAG_TO_GCC"]

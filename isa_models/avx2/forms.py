@@ -1,10 +1,11 @@
 """The AVX2 `ISA` object, operand shorthands, the C prelude and helpers that register forms.
 
 Semantics layer (`isa_models.avx2`). The family modules (arith, madd, logic, shift, shuffle,
-convert, loadstore) register their instruction forms on `AVX2` through `isa.instruction` or the
-helpers below, which stamp out the usual trio of a VEX binary op: the ymm register form
-``<mn>_ymm``, the form with a memory second source ``<mn>_ymm_m`` (same scheduling class: the
-timing engine adds the load micro-op) and, where kernels need it, the xmm form ``<mn>_xmm``.
+convert, loadstore, floatops) register their instruction forms on `AVX2` through
+`isa.instruction` or the helpers below, which stamp out the usual trio of a VEX binary op: the
+ymm register form ``<mn>_ymm``, the form with a memory second source ``<mn>_ymm_m`` (same
+scheduling class: the timing engine adds the load micro-op) and, where kernels need it, the xmm
+form ``<mn>_xmm``.
 
 Register files: ``ymm`` (16 x 32 bytes) and ``gpr`` (16 x 8 bytes). An xmm operand is a ymm
 register used at width 16; VEX xmm results zero the upper half (the executor zero-extends narrow
@@ -41,6 +42,18 @@ static inline int8_t wb_load8(const void *p) { int8_t v; memcpy(&v, p, 1); retur
 static inline int16_t wb_load16(const void *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline int32_t wb_load32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline int64_t wb_load64(const void *p) { int64_t v; memcpy(&v, p, 8); return v; }
+static inline float wb_loadf32(const void *p) { float v; memcpy(&v, p, 4); return v; }
+/* fp32 two-source ops as inline asm (see floatops.py): the Program's exact instruction and
+   operand order; intrinsics would let gcc fuse vmulps + vaddps into an FMA (-mfma with its default
+   -ffp-contract=fast) and let either compiler swap the sources, which changes the NaN kept. */
+#define WB_FP_BINARY(mn) \
+  static inline __m256i wb_##mn(__m256i a, __m256i b) { \
+    __m256i r; __asm__(#mn " %t2, %t1, %t0" : "=x"(r) : "x"(a), "x"(b)); return r; } \
+  static inline __m256i wb_##mn##_m(__m256i a, const void *p) { \
+    __m256i r; __asm__(#mn " %2, %t1, %t0" : "=x"(r) : "x"(a), "m"(*(const uint8_t (*)[32])p)); return r; }
+WB_FP_BINARY(vaddps)
+WB_FP_BINARY(vsubps)
+WB_FP_BINARY(vmulps)
 """
 
 #: /proc/cpuinfo flag -> compiler option, for instructions whose attrs name ``requires``.

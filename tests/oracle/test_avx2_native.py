@@ -5,8 +5,8 @@ and a second one through its AT&T ``asm`` template as inline asm (so both templa
 operand order included) over arrays of operand slots; it is compiled once per session
 (VNNI forms in a second file with -mavx512vl -mavx512vnni). Each form gets >= 1024 random cases
 plus edge cases (0x00/0x01/0x7f/0x80/0x81/0xfe/0xff fills and mixes at byte, word and dword
-granularity, saturation boundaries of vpmaddubsw, shift counts 0..255 and huge xmm counts, every
-8-bit immediate). Register results are compared over the full 32 bytes (xmm results must zero the
+granularity, saturation boundaries of vpmaddubsw, fp32 specials for the float forms, shift counts
+0..255 and huge xmm counts, every 8-bit immediate). Register results are compared over the full 32 bytes (xmm results must zero the
 upper half), stores over their slot (bytes past the store must stay untouched).
 """
 
@@ -34,6 +34,19 @@ EDGE_DWORDS = np.array([0, 1, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0x
 SHIFT_COUNTS = np.array([*range(0, 18), 31, 32, 33, 63, 64, 65, 255, 256, 1 << 32, (1 << 63) + 1,
                          (1 << 64) - 1], np.uint64)
 SENTINEL = 0xA5
+# fp32 bit patterns: +-0, +-inf, quiet and signalling NaNs with payloads and either sign, denormals
+# (smallest, largest, mid), the smallest normal, the largest finite, 1, -1, 0.5, 1 + 2^-23, 2^-24
+# (half an ulp of 1: 1 + 2^-24 ties to even), 3 * 2^-25, 2^127 (overflows when doubled), 2^-75
+EDGE_F32 = np.array([0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
+                     0x7FC12345, 0xFFFFFFFF, 0x7F800001, 0xFF800001, 0x7FA5A5A5, 0x7FBFFFFF,
+                     0x00000001, 0x807FFFFF, 0x00400000, 0x00800000, 0x80800000, 0x7F7FFFFF,
+                     0xFF7FFFFF, 0x3F800000, 0xBF800000, 0x3F000000, 0x3F800001, 0x33800000,
+                     0x33C00000, 0x7F000000, 0x1A000000], np.uint32)
+# int32 for vcvtdq2ps: exact below 2^24, ties to even above it (2^24 + 1 -> 2^24, 2^24 + 3 ->
+# 2^24 + 4, 2^25 + 2 -> 2^25, 2^31 - 64 -> 2^31), the extremes and their neighbours
+EDGE_I32 = np.array([0, 1, -1, 2**24 - 1, 2**24, 2**24 + 1, 2**24 + 2, 2**24 + 3, -(2**24 + 1),
+                     -(2**24 + 3), 2**25 + 2, 2**25 + 6, 2**31 - 1, 2**31 - 64, 2**31 - 65, 2**31 - 63,
+                     -2**31, -2**31 + 1, -2**31 + 64, 0x55555555, -0x55555555], np.int64).astype(np.int32)
 
 if platform.machine() not in ("x86_64", "AMD64"):
     pytest.skip("native AVX2 oracle needs an x86-64 host", allow_module_level=True)
@@ -179,6 +192,38 @@ def _maddubs_boundary(rng, n):
     return cases
 
 
+def _fp32_edges(rng, n_in):
+    """fp32 specials: with two inputs every ordered pair of EDGE_F32 values (lane by lane, so each
+    NaN meets each other value as src1 and as src2), with one input each value in every lane; then
+    edge values mixed lane by lane with random finite floats."""
+    if n_in == 2:
+        pairs = np.array(np.meshgrid(EDGE_F32, EDGE_F32, indexing="ij")).reshape(2, -1).T
+        pairs = np.resize(pairs, (-(-len(pairs) // 8) * 8, 2))       # whole cases of 8 lanes
+        special = pairs.reshape(-1, 8, 2).transpose(0, 2, 1).reshape(-1, 16)
+    else:
+        special = np.repeat(EDGE_F32[:, None], 8, axis=1)
+    finite = rng.uniform(-4, 4, (256, 8 * n_in)).astype(np.float32).view(np.uint32)
+    mixed = np.where(rng.random(finite.shape) < 0.5, rng.choice(EDGE_F32, finite.shape), finite)
+    return np.ascontiguousarray(np.concatenate([special, mixed]).astype(np.uint32)).view(np.uint8)
+
+
+def _cvt_edges(rng, n_in):
+    """EDGE_I32 rotated through every lane, and random int32 next to powers of two past 2^24."""
+    rolled = np.stack([np.roll(np.resize(EDGE_I32, 8), k) for k in range(len(EDGE_I32))])
+    big = (np.int64(1) << rng.integers(24, 31, (256, 8))) + rng.integers(-8, 9, (256, 8))
+    big *= rng.choice(np.array([-1, 1]), big.shape)
+    return np.ascontiguousarray(np.concatenate([rolled, big]).astype(np.int32)).view(np.uint8)
+
+
+#: Extra edge cases per mnemonic: f(rng, number of inputs) -> (N, SLOT * n_in) bytes (a memory
+#: input narrower than 32 bytes reads the front of its slot).
+EDGE_HOOKS = {
+    "vpmaddubsw": lambda rng, n_in: _maddubs_boundary(rng, 128),
+    "vaddps": _fp32_edges, "vsubps": _fp32_edges, "vmulps": _fp32_edges,
+    "vbroadcastss": _fp32_edges, "vcvtdq2ps": _cvt_edges,
+}
+
+
 def _cases(d, rng):
     """(inputs (N, SLOT*n_in) uint8, imms (N,) int32) for instruction `d`."""
     n_in = max(1, len(d.ins))
@@ -194,8 +239,8 @@ def _cases(d, rng):
     blocks.append(rng.choice(EDGE_BYTES, (64, SLOT * n_in)))
     blocks.append(rng.choice(EDGE_WORDS, (64, SLOT * n_in // 2)).view(np.uint8))
     blocks.append(rng.choice(EDGE_DWORDS, (64, SLOT * n_in // 4)).view(np.uint8))
-    if d.mnemonic == "vpmaddubsw":
-        blocks.append(_maddubs_boundary(rng, 128))
+    if d.mnemonic in EDGE_HOOKS:
+        blocks.append(EDGE_HOOKS[d.mnemonic](rng, n_in))
     edge = np.concatenate(blocks[1:], axis=0)
     # every immediate gets the full edge set; random cases are spread over the immediates
     inputs = np.concatenate([blocks[0], np.tile(edge, (len(imms), 1))], axis=0)

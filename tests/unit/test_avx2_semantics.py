@@ -2,7 +2,9 @@
 
 Each test pins one behaviour a ternary kernel depends on and that is easy to get wrong: saturation
 of vpmaddubsw, vpshufb zeroing and per-lane indexing, int16 wrap of vpaddw, per-lane vpalignr and
-packs, vpermq order, shift counts past the lane width, vpsignb of -128, vpdpbusd wrap.
+packs, vpermq order, shift counts past the lane width, vpsignb of -128, vpdpbusd wrap; and the fp32
+forms: x86's NaN choice (src1 first, quieted), the default NaN of inf - inf and 0 * inf, denormals
+kept, one rounding per op, vcvtdq2ps ties to even.
 """
 
 from __future__ import annotations
@@ -182,3 +184,55 @@ def test_semantics_vectorize_over_rows():
     rows = np.concatenate([ISA["vpmaddubsw_ymm"].semantics(a[k:k + 1], b[k:k + 1]) for k in range(5)])
     np.testing.assert_array_equal(whole, rows)
     assert ISA["vpxor_zero_ymm"].semantics().shape == (1, 32)
+
+
+def f32(bits):
+    """Eight fp32 lanes given as bit patterns (one value is repeated)."""
+    return np.resize(np.asarray(bits, np.uint32), 8).view(np.uint8)
+
+
+def bits_of(out):
+    return out.view(np.uint32)[0]
+
+
+@pytest.mark.parametrize("name", ["vaddps_ymm", "vsubps_ymm", "vmulps_ymm", "vaddps_ymm_m"])
+def test_fp32_nan_of_src1_wins_and_is_quieted(name):
+    snan1, qnan2 = 0xFF812345, 0x7FC0BEEF                 # payloads and signs differ
+    assert (bits_of(run(name, f32(snan1), f32(qnan2))) == 0xFFC12345).all()   # src1, bit 22 set
+    assert (bits_of(run(name, f32(qnan2), f32(snan1))) == 0x7FC0BEEF).all()
+    assert (bits_of(run(name, f32(0x3F800000), f32(0x7F800001))) == 0x7FC00001).all()  # src2 quieted
+    assert (bits_of(run(name, f32(0x7F800001), f32(0x3F800000))) == 0x7FC00001).all()
+
+
+def test_fp32_invalid_operations_give_the_default_nan():
+    inf, ninf, zero = 0x7F800000, 0xFF800000, 0x00000000
+    assert (bits_of(run("vaddps_ymm", f32(inf), f32(ninf))) == 0xFFC00000).all()
+    assert (bits_of(run("vsubps_ymm", f32(inf), f32(inf))) == 0xFFC00000).all()
+    assert (bits_of(run("vmulps_ymm", f32(zero), f32(ninf))) == 0xFFC00000).all()
+    assert (bits_of(run("vaddps_ymm", f32(inf), f32(inf))) == inf).all()          # not invalid
+    assert (bits_of(run("vsubps_ymm", f32(zero), f32(zero))) == zero).all()       # +0 - +0 = +0
+
+
+def test_fp32_denormals_kept_and_one_rounding_per_op():
+    tiny = 0x00000001                                      # 2^-149, the smallest denormal
+    assert (bits_of(run("vaddps_ymm", f32(tiny), f32(tiny))) == 0x00000002).all()    # no DAZ
+    half_min = run("vmulps_ymm", f32(0x00800000), f32(0x3F000000))                   # 2^-126 / 2
+    assert (bits_of(half_min) == 0x00400000).all()                                   # no FTZ
+    # 1 + 2^-24 is a tie between 1 and 1 + 2^-23: to even (1); 1 + 3*2^-25 rounds up
+    assert (bits_of(run("vaddps_ymm", f32(0x3F800000), f32(0x33800000))) == 0x3F800000).all()
+    assert (bits_of(run("vaddps_ymm", f32(0x3F800000), f32(0x33C00000))) == 0x3F800001).all()
+    # (1 + 2^-23)^2 = 1 + 2^-22 + 2^-46: one rounding gives 1 + 2^-22 (0x3F800002)
+    assert (bits_of(run("vmulps_ymm", f32(0x3F800001), f32(0x3F800001))) == 0x3F800002).all()
+
+
+def test_vcvtdq2ps_rounds_to_nearest_even():
+    ints = np.array([2**24 + 1, 2**24 + 3, -(2**24 + 1), 2**25 + 2, 2**31 - 1, -2**31, 2**31 - 65, 7],
+                    np.int32)
+    got = run("vcvtdq2ps_ymm", ints.view(np.uint8))[0].view(np.float32)
+    want = [2.0**24, 2.0**24 + 4, -2.0**24, 2.0**25, 2.0**31, -2.0**31, 2.0**31 - 128, 7.0]
+    np.testing.assert_array_equal(got, np.array(want, np.float32))
+
+
+def test_vbroadcastss_keeps_signalling_nan_bits():
+    m = np.array([0x7F800001, 0x3F800000], np.uint32).view(np.uint8)
+    assert (bits_of(run("vbroadcastss_ymm_m", m[:4])) == 0x7F800001).all()
