@@ -6,9 +6,10 @@ per operation as the hardware does, denormal inputs and results kept. NaNs follo
 rule for two-source ops (Intel SDM vol. 1, table 4-7): if src1 is a NaN the result is src1
 quieted (bit 22 set, payload and sign kept), else if src2 is a NaN, src2 quieted; an invalid
 operation on non-NaN inputs (inf - inf, 0 * inf) gives the default QNaN 0xFFC00000. src1 is
-input 0 (Intel ``dst, src1, src2``; the AT&T template prints it second). The C templates call
-the inline-asm helpers of `forms.C_PRELUDE` (``wb_vaddps`` ...), so a compiled Program runs
-exactly these instructions in this operand order (no FMA contraction, no swapped sources).
+input 0 (Intel ``dst, src1, src2``; the AT&T template prints it second). The C templates of the
+two-source ops and of vbroadcastss call the inline-asm helpers of `forms.C_PRELUDE`
+(``wb_vaddps`` ...), so a compiled Program runs exactly these instructions in this operand order
+(no FMA contraction, no swapped sources, no vpbroadcastd in place of vbroadcastss).
 Classes: ``avx2.<mnemonic>``; vbroadcastss from memory is a pure load, ``avx2.broadcast_load``
 like the integer broadcasts from memory.
 """
@@ -84,7 +85,7 @@ def vcvtdq2ps_ymm(a):
 
 @AVX2.instruction("vbroadcastss_ymm_m", outs=(Y,), ins=(mem(4),), sched_class="avx2.broadcast_load",
                   asm="vbroadcastss {i0}, {o0}",
-                  c="{o0} = _mm256_castps_si256(_mm256_set1_ps(wb_loadf32({i0})));")
+                  c="{o0} = wb_vbroadcastss({i0});")
 def vbroadcastss_ymm_m(m):
     """The 4 bytes at m in all 8 lanes, bits unchanged (a move: a signalling NaN stays signalling)."""
     return vpbroadcastd_ymm_m(m)

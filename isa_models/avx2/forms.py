@@ -42,10 +42,10 @@ static inline int8_t wb_load8(const void *p) { int8_t v; memcpy(&v, p, 1); retur
 static inline int16_t wb_load16(const void *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline int32_t wb_load32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline int64_t wb_load64(const void *p) { int64_t v; memcpy(&v, p, 8); return v; }
-static inline float wb_loadf32(const void *p) { float v; memcpy(&v, p, 4); return v; }
-/* fp32 two-source ops as inline asm (see floatops.py): the Program's exact instruction and
-   operand order; intrinsics would let gcc fuse vmulps + vaddps into an FMA (-mfma with its default
-   -ffp-contract=fast) and let either compiler swap the sources, which changes the NaN kept. */
+/* fp32 ops as inline asm (see floatops.py): the Program's exact instruction and operand order;
+   intrinsics would let gcc fuse vmulps + vaddps into an FMA (-mfma with its default
+   -ffp-contract=fast), let either compiler swap the sources, which changes the NaN kept, and let
+   clang load an integer-typed broadcast with vpbroadcastd. */
 #define WB_FP_BINARY(mn) \
   static inline __m256i wb_##mn(__m256i a, __m256i b) { \
     __m256i r; __asm__(#mn " %t2, %t1, %t0" : "=x"(r) : "x"(a), "x"(b)); return r; } \
@@ -54,6 +54,8 @@ static inline float wb_loadf32(const void *p) { float v; memcpy(&v, p, 4); retur
 WB_FP_BINARY(vaddps)
 WB_FP_BINARY(vsubps)
 WB_FP_BINARY(vmulps)
+static inline __m256i wb_vbroadcastss(const void *p) {
+  __m256i r; __asm__("vbroadcastss %1, %t0" : "=x"(r) : "m"(*(const uint8_t (*)[4])p)); return r; }
 """
 
 #: /proc/cpuinfo flag -> compiler option, for instructions whose attrs name ``requires``.

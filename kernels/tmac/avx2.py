@@ -9,15 +9,19 @@ column][plane][row]) -- a reordering only, every nibble comes from `workbench.fo
 Table (per group of 4 activations): LUT[idx] = sum_i (2 bit_i(idx) - 1) q_i, rounded to int8
 with the activation group's scale ls = max over its groups of sum|q_i| / 127 (act_group
 activations, 64 as for BitNet-3B): qlut = rint(LUT * (127 / max)) in fp32, as T-MAC's AVX2
-lut_ctor. The AVX2 ISA model has no fp32 instructions (vcvtdq2ps, vmulps, vroundps, vcvtps2dq),
-so this rounding runs in `prepare` (numpy fp32) and the tables are a Program input.
+lut_ctor. The table construction stays in `prepare` (numpy fp32): it needs the per-group absmax
+and vroundps / vcvtps2dq, which the AVX2 ISA model does not have, so the tables, their scales and
+the fp32 constants are Program inputs.
 
 Program: per 32-row tile and byte column, per plane: nibbles (vpand / vpsrlw), one vpshufb per
 group into its broadcast 16-byte table, vpmovsxbw widening, int16 accumulation of
-qT0 + 2 qT1 over an activation group (|.| <= 16 * 3 * 127, exact in int16), then int32 per
-(activation group, row) into "acc" [K/act_group, M]. `result` applies
-sum_g ls_g * acc_g / 2 - sum(q) / 2 in fp32 (T-MAC's reconstruction w = b0 + 2 b1 - 2) and
-rounds to int32: an approximation of the exact accumulator; its error is measured (`measure_error`).
+qT0 + 2 qT1 over an activation group (|.| <= 16 * 3 * 127, exact in int16). After each
+activation group, as T-MAC's kernel: the int16 sums widen to int32 (vpmovsxwd), convert to fp32
+(vcvtdq2ps), multiply by the group's scale (vbroadcastss of "lut_scale", vmulps) and add into
+four fp32 row accumulators (vaddps): total = fl(total + fl(ls_g * acc_g)), g in order. At the
+tile's end y = fl(fl(0.5 * total) - fl(0.5 * sum(q))) (T-MAC's reconstruction w = b0 + 2 b1 - 2;
+0.5 and 0.5 * sum(q) are fp32 inputs) is stored: "y" holds M fp32. `result` rounds y to int32
+(np.rint): an approximation of the exact accumulator; its error is measured (`measure_error`).
 """
 
 from __future__ import annotations
@@ -54,12 +58,13 @@ def build(M: int, K: int, *, act_group: int = 64) -> Program:
                        act_group=act_group, rows=ROWS)
     w = b.buffer("w", M * K // 4)
     lut = b.buffer("lut", 16 * (K // G))
-    b.buffer("lut_scale", 4 * n_ag)           # read by `result` only (fp32 scaling, see docstring)
-    b.buffer("qsum", 4)
-    consts = b.buffer("const", 32, role="const")
-    acc_out = b.buffer("acc", 4 * M * n_ag, role="output")
+    lut_scale = b.buffer("lut_scale", 4 * n_ag)               # fp32 scale per activation group
+    half_qsum = b.buffer("half_qsum", 4)                      # fp32 0.5 * sum(q)
+    consts = b.buffer("const", 64, role="const")
+    y_out = b.buffer("y", 4 * M, role="output")               # fp32 per row, before rounding
     nib = b.vmovdqu_load_ymm(consts[0], comment="0x0F per byte")
     with b.loop("t", M // ROWS, parallel=True) as t:
+        total = [b.vpxor_zero_ymm() for _ in range(ROWS // 8)]       # fp32, rows 8j .. 8j+7
         with b.loop("ag", n_ag) as ag:
             acc = [b.vpxor_zero_ymm(), b.vpxor_zero_ymm()]          # rows 0-15, 16-31 (int16)
             with b.loop("p", act_group // 8) as p:
@@ -73,10 +78,16 @@ def build(M: int, K: int, *, act_group: int = 64) -> Program:
                             if plane == 1:
                                 wide = b.vpaddw_ymm(wide, wide)             # alpha = 2 for plane 1
                             b.vpaddw_ymm(acc[part], wide, out=acc[part])
+            scale = b.vbroadcastss_ymm_m(lut_scale[ag * 4])
             for part in range(2):
                 for quarter, x in enumerate((acc[part], b.vextracti128_ymm(acc[part], 1))):
-                    b.vmovdqu_store_ymm(acc_out[(ag * M + t * ROWS + part * 16 + quarter * 8) * 4],
-                                        b.vpmovsxwd_ymm(x))
+                    j = part * 2 + quarter
+                    sums = b.vcvtdq2ps_ymm(b.vpmovsxwd_ymm(x))
+                    b.vaddps_ymm(total[j], b.vmulps_ymm(sums, scale), out=total[j])
+        correction = b.vbroadcastss_ymm_m(half_qsum[0])
+        for j in range(ROWS // 8):
+            y = b.vsubps_ymm(b.vmulps_ymm_m(total[j], consts[32]), correction)   # 0.5 * total - ...
+            b.vmovdqu_store_ymm(y_out[(t * ROWS + j * 8) * 4], y)
     return b.build()
 
 
@@ -100,27 +111,22 @@ def build_tables(q: np.ndarray, act_group: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def prepare(codes, q, *, act_group: int = 64) -> dict[str, np.ndarray]:
-    """Buffers: w (tmac bytes, T-MAC tile order), lut (int8 tables), lut_scale, qsum, const."""
+    """Buffers: w (tmac bytes, T-MAC tile order), lut (int8 tables), lut_scale (fp32 per activation
+    group), half_qsum (fp32 0.5 * sum(q)), const (0x0F bytes, then eight fp32 0.5)."""
     m, k = np.shape(codes)
     check_shape(m, k, act_group=act_group)
     q = check_q(q, k, "tmac/avx2.prepare")
     qlut, ls = build_tables(q, act_group)
+    half_qsum = np.float32(0.5) * np.float32(int(q.astype(np.int64).sum()))
     return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k),
             "lut": qlut.view(np.uint8).reshape(-1), "lut_scale": ls.astype("<f4").view(np.uint8),
-            "qsum": np.array([int(q.astype(np.int64).sum())], "<i4").view(np.uint8),
-            "const": const_bytes(np.full(32, 0x0F, np.uint8))}
+            "half_qsum": np.array([half_qsum], "<f4").view(np.uint8),
+            "const": const_bytes(np.full(32, 0x0F, np.uint8), np.full(8, 0.5, "<f4"))}
 
 
 def result(buffers) -> np.ndarray:
-    """int32 [M]: rint(sum_g ls_g * acc_g / 2 - sum(q) / 2), accumulated in fp32."""
-    ls = np.asarray(buffers["lut_scale"]).view("<f4").astype(np.float32)
-    acc = np.asarray(buffers["acc"]).view("<i4").reshape(ls.size, -1).astype(np.float32)
-    qsum = np.float32(np.asarray(buffers["qsum"]).view("<i4")[0])
-    total = np.zeros(acc.shape[1], np.float32)
-    for g in range(ls.size):
-        total = (total + ls[g] * acc[g]).astype(np.float32)
-    y = (np.float32(0.5) * total - np.float32(0.5) * qsum).astype(np.float32)
-    return np.rint(y).astype(np.int32)
+    """int32 [M]: rint of the Program's fp32 y = 0.5 * sum_g ls_g * acc_g - 0.5 * sum(q)."""
+    return np.rint(np.asarray(buffers["y"]).view("<f4")).astype(np.int32)
 
 
 def measure_error(*, model: str = "bitnet-b1.58-2B-4T", seed: int = 0, tokens: int = 4,
@@ -159,7 +165,8 @@ MEASURED_ERROR = {"relative_rms_error": 0.00969, "max_abs_error": 37.0,
 KERNEL = avx2_kernel(
     "tmac", "tmac", build=build, prepare=prepare, check_shape=check_shape, result=result,
     description="T-MAC-style: g=4 bit-plane indices, int8 tables rounded with a per-64-activation scale, "
-                "vpshufb lookups, int16 then int32 per activation group, fp32 rescale (kernels.md §2.1, §5.6)",
+                "vpshufb lookups, int16 sums per activation group converted to fp32 and scaled into fp32 "
+                "row accumulators in the kernel, M fp32 out, rounded by result (kernels.md §2.1, §5.6)",
     params={"act_group": 64},
     exactness="lossy",
     error=MEASURED_ERROR,
