@@ -16,7 +16,8 @@ import re
 import subprocess
 from pathlib import Path
 
-__all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section", "publish"]
+__all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section", "publish",
+           "host_machine_or_refuse"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -112,3 +113,21 @@ def publish(name: str, text: str, *, write: bool = True, doc: Path | None = None
     if write:
         path = write_section(name, text, doc=doc)
         print(f"wrote the {name} section of {path}")
+
+
+def host_machine_or_refuse(script: str, wanted: str | None = None, *, isa: str = "avx2"):
+    """The machine that models this CPU (`kernels.codegen.host_machine`), or None after printing
+    one line to stderr naming the host and why its native cycles cannot check `wanted` (the
+    caller exits 2). `wanted` None accepts whichever machine models the host."""
+    import sys
+
+    from kernels.codegen import describe_host, host_machine
+
+    machine = host_machine(isa)
+    if machine is not None and wanted in (None, machine.name):
+        return machine
+    modelled = f"no {isa} machine" if machine is None else f"machine {machine.name}"
+    print(f"{script}: this host, {describe_host()}, is modelled by {modelled}; its native cycles cannot "
+          f"check {wanted or 'any machine'} (the [host] tables in isa_models/machines/{isa}/*.toml say "
+          "which CPUs each machine stands for)", file=sys.stderr)
+    return None

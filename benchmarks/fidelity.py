@@ -1,11 +1,13 @@
-"""Timing fidelity: the zen4 model and llvm-mca against cycles measured on this host, per kernel.
+"""Timing fidelity: the host's machine model and llvm-mca against cycles measured on this host, per kernel.
 
 Benchmark layer (DESIGN.md §3 use 3, §5; research/isa.md §1.3, §4). For every registered AVX2
 kernel, at two L1/L2-resident shapes (M1, K) and (M2, K) with K = 1024:
 - measured: the emitted C run natively (`kernels.codegen.NativeKernel.time`: fenced rdtsc around
   each call, converted to core cycles with the vpaddb calibration, median of repeats);
-- model: `time_program(program, zen4)` (warm caches);
-- llvm-mca (znver3, and skylake for reference) on `emit_asm`'s inner loops (the code the compiler
+- model: `time_program(program, machine)` (warm caches), the machine whose ``[host]`` table matches
+  this CPU (`kernels.codegen.host_machine`: zen4 on an AMD Zen 4, alderlake-p on a Golden Cove-class
+  Intel core); a host no machine models is refused, since its cycles would prove nothing;
+- llvm-mca (LLVM 14's nearest model, and a reference model; `MCA_CPUS`) on `emit_asm`'s inner loops (the code the compiler
   made of the same C, the code measured): sum over innermost loops of cycles/iteration x the loop's
   dynamic trips.
 The compiler is clang (``--compiler gcc`` for gcc): clang compiles the emitted C nearly one
@@ -14,8 +16,9 @@ accumulator and stack spills (tl2), so its code is not the Program; the table re
 instruction-count delta of the compiler used, per kernel.
 Cycles per inner iteration = (cycles(M2) - cycles(M1)) / (iterations(M2) - iterations(M1)) of the
 kernel's dominant innermost loop (most dynamic instructions), so call overhead and the per-call
-setup (e.g. TL2's LUT construction) cancel. Writes its section of docs/benchmarks.md.
-Usage: ``python benchmarks/fidelity.py [--repeats 401] [--passes 3] [--compiler clang|gcc]``.
+setup (e.g. TL2's LUT construction) cancel. Writes its section of docs/benchmarks.md, one per
+machine ("fidelity.py zen4", "fidelity.py alderlake-p"), so each host's results stay side by side.
+Usage: ``python benchmarks/fidelity.py [--repeats 401] [--passes 5] [--compiler clang|gcc]``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from _common import host_machine_or_refuse, write_section  # run as a script: benchmarks/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -51,17 +56,12 @@ MAX_REJECTED_ROUNDS = 40
 #: The core counts as undisturbed when independent vpaddw run at this fraction of the machine's
 #: vector ALU pipe count (4 on Zen 4; another VM's thread on the sibling hyperthread drops it to ~2.4).
 FULL_CORE = 0.95
-
-
-def write_section(text: str) -> None:
-    begin, end = f"<!-- BEGIN {NAME} -->", f"<!-- END {NAME} -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}\n"
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by its script.\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
-    else:
-        new = old.rstrip() + "\n\n" + block
-    DOC.write_text(new)
+#: llvm-mca 14 CPUs per machine: the nearest scheduling model LLVM 14 has, then a reference one.
+#: LLVM 14 has no znver4 (znver3 is nearest) and maps -mcpu=alderlake and sapphirerapids onto its
+#: Skylake models; icelake-server (Sunny Cove) shares Golden Cove's vector ports (p0/p1/p5,
+#: vpshufb on p1 and p5), so it is the nearest for alderlake-p (research/isa.md §1.1).
+MCA_CPUS = {"zen4": ("znver3", "skylake"), "zen3": ("znver3", "skylake"),
+            "skylake": ("skylake", "znver3"), "alderlake-p": ("icelake-server", "skylake")}
 
 
 def llvm_mca_cycles(asm: str, cpu: str, *, iterations: int = 500) -> list[float]:
@@ -132,7 +132,7 @@ def measure_shape(spec, M: int, *, repeats: int, machine, compiler: str) -> dict
     trips = loop_trips(program)
     asm = emit_asm(program, compiler=compiler)
     mca = {}
-    for cpu in ("znver3", "skylake"):
+    for cpu in MCA_CPUS[machine.name]:
         per_iter = llvm_mca_cycles(asm, cpu)
         if len(per_iter) != len(trips):
             raise OSError(f"{spec.name}: {len(per_iter)} llvm-mca regions for {len(trips)} innermost loops")
@@ -146,7 +146,7 @@ def measure_shape(spec, M: int, *, repeats: int, machine, compiler: str) -> dict
                   "spills": sum(1 for ln in regions[dominant].splitlines() if "(%rsp)" in ln),
                   "copies": sum(1 for ln in regions[dominant].splitlines()
                                 if re.match(r"\s*vmovdq[au]\d*\s+%[xyz]mm\d+, %[xyz]mm\d+", ln))}
-    fp_uops = sum(v for port, v in inner.port_cycles.items() if port.startswith("FP"))
+    fp_uops = sum(v for port, v in inner.port_cycles.items() if port in vector_alu_ports(machine))
     return {"asm_counts": asm_counts, "rejected_rounds": rejected, "tsc_drift": abs(after.tsc_per_cycle - before.tsc_per_cycle) / before.tsc_per_cycle,
             "fp_uops": fp_uops, "inner_binding": inner.binding, "inner_cpi": inner.body_cycles_per_iteration,
             "M": M, "measured": measured[0], "measured_runs": measured,
@@ -190,13 +190,18 @@ def wait_for_full_core(machine, *, tries: int = 200) -> bool:
 
     from kernels.codegen.timing import vector_alu_throughput
 
-    pipes = len(machine.port_groups["FP"])
+    pipes = len(vector_alu_ports(machine))
     for k in range(tries):
         if vector_alu_throughput(repeats=3, iterations=4000) >= FULL_CORE * pipes:
             return True
         if k + 1 < tries:
             time.sleep(0.005)
     return False
+
+
+def vector_alu_ports(machine) -> tuple[str, ...]:
+    """The ports an independent vpaddw issues to (Zen 4: FP0-FP3; Golden Cove: p0, p1, p5)."""
+    return machine.timing("avx2.vpaddw").ports[0]
 
 
 def wait_for_quiet(*, limit: float, max_wait: float) -> float:
@@ -244,6 +249,8 @@ def main() -> int:
     parser.add_argument("--quiet-limit", type=float, default=0.15,
                         help="before each pass, wait until other processes use at most this many CPUs")
     parser.add_argument("--max-wait", type=float, default=120.0, help="seconds to wait for a quiet host per pass")
+    parser.add_argument("--machine", help="avx2 machine to compare with (default: the one whose [host] "
+                                          "table matches this CPU; another is refused)")
     parser.add_argument("--compiler", choices=("clang", "gcc"), default="clang",
                         help="compiler of the measured code and of llvm-mca's input (default clang: "
                              "nearly 1:1 with the Program)")
@@ -255,7 +262,10 @@ def main() -> int:
     from kernels.codegen.build import missing_cpu_flags
     from kernels.registry import kernels
 
-    machine = load_machine("zen4", isa="avx2")
+    machine = host_machine_or_refuse("fidelity", args.machine)
+    if machine is None:
+        return 2
+    mca_cpus = MCA_CPUS[machine.name]
     info = machine_info()
     cal = calibrate()
     rows, skipped = [], []
@@ -287,69 +297,73 @@ def main() -> int:
         row = {"kernel": spec.name, "shapes": f"{m1}/{m2}x{K}", "iterations": di,
                "measured": statistics.median(slopes), "measured_min": min(slopes), "measured_max": max(slopes),
                "model": (b["model"] - a["model"]) / di,
-               "znver3": (b["mca"]["znver3"] - a["mca"]["znver3"]) / di,
-               "skylake": (b["mca"]["skylake"] - a["mca"]["skylake"]) / di,
+               **{cpu: (b["mca"][cpu] - a["mca"][cpu]) / di for cpu in mca_cpus},
                "binding": b["model_binding"], "fp_uops": b["fp_uops"], "inner_binding": b["inner_binding"],
                "asm_counts": b["asm_counts"],
                "tsc_drift": max(max(r["a"]["tsc_drift"], r["b"]["tsc_drift"]) for r in runs),
                "rejected": sum(r["a"]["rejected_rounds"] + r["b"]["rejected_rounds"] for r in runs),
                "spread": (max(slopes) - min(slopes)) / min(slopes)}
-        for key in ("model", "znver3", "skylake"):
+        for key in ("model", *mca_cpus):
             row[f"err_{key}"] = (row[key] - row["measured"]) / row["measured"]
         rows.append(row)
         print(f"{spec.name:<6} measured {row['measured']:8.2f}  model {row['model']:8.2f} ({row['err_model']:+.1%})  "
-              f"znver3 {row['znver3']:8.2f} ({row['err_znver3']:+.1%})  skylake {row['skylake']:8.2f}", flush=True)
+              + "  ".join(f"{cpu} {row[cpu]:8.2f} ({row['err_' + cpu]:+.1%})" for cpu in mca_cpus), flush=True)
 
+    near, ref = mca_cpus
+    name = machine.name
     caps = ", ".join(f"{c.name} {c.per_cycle:g}/cycle on {c.group}" + (" when classes mix" if c.mixed_only else "")
                      for c in machine.issue_caps) or "none"
+    pipes = vector_alu_ports(machine)
 
     def mae(key):
         return statistics.mean(abs(r[f"err_{key}"]) for r in rows) if rows else float("nan")
 
-    lines = [f"## Timing fidelity: zen4 model vs llvm-mca vs measured (`benchmarks/{NAME}`)", "",
-             f"Host: {info['model_name']} (family {info['family']}, model {info['model']}), "
+    lines = [f"## Timing fidelity on {machine.host.core}: {name} model vs llvm-mca vs measured "
+             f"(`benchmarks/{NAME}`)", "",
+             f"Host: {info['model_name']} ({info['vendor']}, family {info['family']}, model {info['model']}; "
+             f"the [host] table of `isa_models/machines/avx2/{name}.toml` matches it), Python "
              f"{platform.python_version()}; TSC {cal.tsc_per_cycle:.3f} ticks per core cycle "
              f"(vpaddb calibration, spread {cal.spread:.1%}; recalibrated before and after every shape, the "
-             f"largest before/after drift was {max((r['tsc_drift'] for r in rows), default=0):.1%}). Model: `isa_models/machines/avx2/zen4.toml`, "
-             f"warm caches. llvm-mca 14 (`-mcpu=znver3`; no znver4 model in LLVM 14; skylake for reference) "
-             f"on the compiled inner loops (`emit_asm`, {compiler_version(args.compiler)} -O2, the code measured). Measured: emitted C run natively, "
+             f"largest before/after drift was {max((r['tsc_drift'] for r in rows), default=0):.1%}). Model: "
+             f"`isa_models/machines/avx2/{name}.toml`, warm caches. llvm-mca 14 (`-mcpu={near}`, the nearest "
+             f"model LLVM 14 has; {ref} for reference) on the compiled inner loops (`emit_asm`, "
+             f"{compiler_version(args.compiler)} -O2, the code measured). Measured: emitted C run natively, "
              f"{PERCENTILE}th percentile of individually timed calls, in each of {args.passes} passes over the suite x {ROUNDS} rounds of {args.repeats // ROUNDS} "
              f"calls, each round with the buffers at another heap placement (4 KiB aliasing between loads and "
              f"stores otherwise makes whole runs slower). K = {K}; cycles per iteration of each kernel's dominant "
              f"innermost loop from the difference between two row counts (M1/M2), so call overhead and "
-             f"per-call setup cancel (64/128 rows: tl2's LUT phase costs ~110 cycles less in a 32-row call, so a 32/64 slope is not its steady state; see M_CANDIDATES). The data (under 64 KiB) stays in L1/L2 across calls. "
+             f"per-call setup cancel (64/128 rows: tl2's LUT phase costs ~110 cycles less in a 32-row call on Zen 4, so a 32/64 slope is not its steady state; see M_CANDIDATES). The data (under 64 KiB) stays in L1/L2 across calls. "
              f"Each pass starts once other processes use at most {args.quiet_limit:g} CPUs (measured before "
              f"the passes: {', '.join(f'{u:.2f}' for u in host_use)}; load average at the end "
              f"{Path('/proc/loadavg').read_text().split()[0]}), and a round of calls counts only if a probe "
              f"right before and after it found the core undisturbed (independent vpaddw at >= "
-             f"{FULL_CORE:.0%} of the {len(machine.port_groups['FP'])} FP pipes; another VM's thread on the "
-             f"sibling hyperthread, invisible here, drops it to ~2.4 and slows throughput-bound kernels by "
-             f"up to 30% for tenths of seconds at a time); rounds redone per kernel: "
+             f"{FULL_CORE:.0%} of the {len(pipes)} vector ALU pipes {'/'.join(pipes)}; another VM's thread on the "
+             f"sibling hyperthread, invisible here, slows throughput-bound kernels by "
+             f"up to 30% for tenths of seconds at a time); rounds redone per kernel (at most "
+             f"{MAX_REJECTED_ROUNDS} per shape, then kept): "
              f"{', '.join(str(r['kernel']) + ' ' + str(r['rejected']) for r in rows)}.", "",
-             "| kernel | M1/M2 x K | measured c/it | zen4 model c/it | model err | llvm-mca znver3 c/it | "
-             "znver3 err | llvm-mca skylake c/it | skylake err | measured range over passes | FP uops/it | "
-             f"FP uops/cycle: model / measured | instructions per iteration: Program / {args.compiler} (delta; "
+             f"| kernel | M1/M2 x K | measured c/it | {name} model c/it | model err | llvm-mca {near} c/it | "
+             f"{near} err | llvm-mca {ref} c/it | {ref} err | measured range over passes | vector ALU uops/it | "
+             f"vector ALU uops/cycle: model / measured | instructions per iteration: Program / {args.compiler} (delta; "
              "register copies, stack spills) | model: inner loop binding |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['kernel']} | {r['shapes']} | {r['measured']:.2f} | {r['model']:.2f} | "
-                     f"{r['err_model']:+.1%} | {r['znver3']:.2f} | {r['err_znver3']:+.1%} | {r['skylake']:.2f} | "
-                     f"{r['err_skylake']:+.1%} | {r['measured_min']:.2f}-{r['measured_max']:.2f} | {r['fp_uops']:.0f} | "
+                     f"{r['err_model']:+.1%} | {r[near]:.2f} | {r['err_' + near]:+.1%} | {r[ref]:.2f} | "
+                     f"{r['err_' + ref]:+.1%} | {r['measured_min']:.2f}-{r['measured_max']:.2f} | {r['fp_uops']:.0f} | "
                      f"{r['fp_uops'] / r['model']:.2f} / {r['fp_uops'] / r['measured']:.2f} | "
                      f"{r['asm_counts']['program']} / {r['asm_counts']['asm']} "
                      f"({r['asm_counts']['asm'] - r['asm_counts']['program']:+d}; {r['asm_counts']['copies']}, "
                      f"{r['asm_counts']['spills']}) | {r['inner_binding']} |")
-    lines += ["", f"Suite mean absolute error: zen4 model **{mae('model'):.1%}**, llvm-mca znver3 "
-              f"**{mae('znver3'):.1%}**, llvm-mca skylake {mae('skylake'):.1%} (Skylake is another core: "
-              f"reference only).",
-              f"Targets: zen4 model within 10% of measured on every kernel "
+    lines += ["", f"Suite mean absolute error: {name} model **{mae('model'):.1%}**, llvm-mca {near} "
+              f"**{mae(near):.1%}**, llvm-mca {ref} {mae(ref):.1%} (another core: reference only).",
+              f"Targets: {name} model within 10% of measured on every kernel "
               f"({'met' if rows and all(abs(r['err_model']) <= 0.10 for r in rows) else 'NOT met'}); "
               f"closer than llvm-mca over the suite "
-              f"({'met' if rows and mae('model') < mae('znver3') else 'NOT met'})."]
-    lines += ["", "FP uops/it: micro-op cycles on the FP pipes per iteration of the dominant loop (model's port "
-              "pressure); FP uops/cycle shows the issue rate each figure implies (4 pipes; zen4.toml's issue "
-              f"caps: {caps}). Where the measured rate exceeds the "
-              "model's, the mixed-class cap is binding too early for that mix. The model times the Program; "
+              f"({'met' if rows and mae('model') < mae(near) else 'NOT met'})."]
+    lines += ["", f"Vector ALU uops/it: micro-op cycles on {'/'.join(pipes)} per iteration of the dominant "
+              f"loop (the model's port pressure); uops/cycle shows the issue rate each figure implies "
+              f"({len(pipes)} pipes; {name}.toml's issue caps: {caps}). The model times the Program; "
               f"llvm-mca and the CPU run {args.compiler}'s code for it; the instruction delta counts what the "
               "compiler added (loop control: 2-3 per iteration; register copies; stack spills). gcc 12 adds "
               "16 register copies around vpdpbusd's tied accumulator in vnni and 41 spills in tl2, clang 14 "
@@ -357,24 +371,18 @@ def main() -> int:
               "Program's, the model is optimistic for that reason, not from its tables."]
     missed = [r["kernel"] for r in rows if abs(r["err_model"]) > 0.10]
     if missed:
-        lines.append(f"Outside 10%: {', '.join(missed)}.")
-    if missed:
-        lines.append("isa_models/machines/README.md ('Zen 4: known gaps') has the measured cause where it is "
-                     "known.")
-    lines.append("vnni reduces its rows in a loop of its own after all rows; its former 4-row tile, which "
-                 "reduced them at the tile's end, ran 27.7-28.9 cycles per row natively against 22.9 "
-                 "modelled (a dependent chain beside FP0/FP1-bound work that the core does not hide, "
-                 "known gaps): `python -m kernels.codegen.forwarding --vnni` times both designs.")
+        lines.append(f"Outside 10%: {', '.join(missed)}. isa_models/machines/README.md has the measured cause "
+                     "where it is known.")
     if skipped:
         lines.append(f"Skipped (CPU lacks a feature): {', '.join(skipped)}.")
     lines.append("The host is a shared 2-vCPU cloud VM: between passes minutes apart the same kernel's figure "
                  "moves by up to the range shown (within a pass, rounds agree within a few percent), "
-                 "consistent with another tenant on the SMT sibling sharing the FP pipes. The measured figure "
-                 "is the median over the passes of each pass's slope (its two shapes timed seconds apart, "
-                 "so a slow phase of the host hits both), robust to one disturbed shape; the "
+                 "consistent with another tenant on the SMT sibling sharing the vector pipes. The measured "
+                 "figure is the median over the passes of each pass's slope (its two shapes timed seconds "
+                 "apart, so a slow phase of the host hits both), robust to one disturbed shape; the "
                  "errors are against it.")
-    write_section("\n".join(lines))
-    print(f"wrote the {NAME} section of {DOC}")
+    write_section(f"{NAME} {name}", "\n".join(lines))
+    print(f"wrote the {NAME} {name} section of {DOC}")
     return 0
 
 

@@ -1,20 +1,21 @@
-"""Benchmark: the AVX2 ternary kernels on a 2B-4T projection, predicted (zen4 model) and measured.
+"""Benchmark: the AVX2 ternary kernels on a 2B-4T projection, predicted (host's machine model) and measured.
 
 Kernel layer benchmark (never a timed test). For each registered AVX2 kernel it builds the
-Program for one (M, K), times it with `isa_models.core.timing.time_program` on the "zen4"
-machine (predicted cycles and binding bound) and runs the emitted C natively on this host
+Program for one (M, K), times it with `isa_models.core.timing.time_program` on the machine that
+models this host (`kernels.codegen.host_machine`: zen4 on Zen 4; predicted cycles and binding bound) and runs the emitted C natively on this host
 (`kernels.codegen.NativeKernel.time`: median core cycles of 51 calls, after checking the native
 result equals the functional one; the least of `--passes` such medians, the kernels interleaved
 pass by pass, since other tenants of this shared host only ever add cycles). Results go to docs/benchmarks.md between this script's markers.
 
-Usage: .venv/bin/python benchmarks/kernels_avx2.py [--shape 2560x2560] [--machine zen4]
+Usage: .venv/bin/python benchmarks/kernels_avx2.py [--shape 2560x2560] [--passes 3]
+One section per machine ("kernels_avx2.py zen4", "kernels_avx2.py alderlake-p").
 """
 
 from __future__ import annotations
 
 import argparse
-
 import shutil
+import sys
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from kernels.codegen import NativeKernel
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 
-from _common import machine_facts, publish  # run as a script: benchmarks/ is on sys.path
+from _common import host_machine_or_refuse, machine_facts, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = "kernels_avx2.py"
 
@@ -67,7 +68,10 @@ def measure(shape: tuple[int, int], machine_name: str, *, passes: int = 3) -> li
 def render(rows: list[dict], shape, machine_name: str, passes: int) -> str:
     info = machine_facts()
     best = min(rows, key=lambda r: r["measured"])
-    lines = [f"### AVX2 kernels, one token, {shape[0]}x{shape[1]} (2B-4T), `benchmarks/{NAME}`", "",
+    from isa_models.core.machine import load_machine
+
+    core = load_machine(machine_name, isa="avx2").host.core
+    lines = [f"### AVX2 kernels on {core}, one token, {shape[0]}x{shape[1]} (2B-4T), `benchmarks/{NAME}`", "",
              f"Host: {info.get('model_name')} (family {info.get('family')}, model {info.get('model')}); "
              f"predicted with machine `{machine_name}`; measured = the least of {passes} medians of 51 native "
              f"calls each (rdtsc, calibrated; kernels interleaved pass by pass) of the emitted C built with {COMPILER} (clang compiles the Program nearly "
@@ -85,16 +89,21 @@ def render(rows: list[dict], shape, machine_name: str, passes: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", default="2560x2560", help="M x K of a 2B-4T projection (default 2560x2560)")
-    ap.add_argument("--machine", default="zen4", help="machine model for the prediction (default zen4)")
+    ap.add_argument("--machine", help="machine model for the prediction (default: the one whose [host] "
+                                      "table matches this CPU; another is refused)")
     ap.add_argument("--passes", type=int, default=3, help="medians of 51 calls per kernel; the least is kept")
     args = ap.parse_args()
+    machine = host_machine_or_refuse("kernels_avx2", args.machine)
+    if machine is None:
+        return 2
     shape = tuple(int(x) for x in args.shape.lower().split("x"))
-    text = render(measure(shape, args.machine, passes=args.passes), shape, args.machine, args.passes)
-    publish(NAME, text)
+    text = render(measure(shape, machine.name, passes=args.passes), shape, machine.name, args.passes)
+    publish(f"{NAME} {machine.name}", text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, load_average, machine_note, publish  # run as a script: benchmarks/ is on sys.path
+from _common import ROOT, host_machine_or_refuse, load_average, machine_note, publish  # run as a script: benchmarks/ is on sys.path
 
 NAME = Path(__file__).name
 TOML = ROOT / "isa_models" / "machines" / "avx2" / "zen4.toml"
@@ -457,6 +457,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true", help="print only, do not touch docs/benchmarks.md")
     args = ap.parse_args(argv)
     from kernels.codegen.build import missing_cpu_flags
+
+    if host_machine_or_refuse("zen4_window", "zen4") is None:        # these probes back zen4.toml
+        return 2
 
     if shutil.which("clang") is None:
         print("zen4_window: skipped, clang not found on PATH (it assembles and links the probes)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-__all__ = ["Machine", "ClassTiming", "IssueCap", "MemoryLevel", "MachineError", "load_machine",
+__all__ = ["Machine", "ClassTiming", "IssueCap", "MemoryLevel", "HostMatch", "MachineError", "load_machine",
            "machine_names", "MACHINES_DIR"]
 
 MACHINES_DIR = Path(__file__).resolve().parent.parent / "machines"
@@ -85,6 +85,28 @@ class MemoryLevel:
 
 
 @dataclass(frozen=True)
+class HostMatch:
+    """Which real CPUs this machine's core stands for (optional ``[host]`` table).
+
+    A CPU matches when its /proc/cpuinfo `vendor` and `family` are these and either its model
+    number is in `models` or it has every flag in `flags` (hypervisors may report a made-up model
+    number but pass the feature flags through). `core` names the core for reports.
+    """
+
+    vendor: str
+    family: int
+    models: tuple[int, ...]
+    flags: tuple[str, ...]
+    core: str
+    source: str
+
+    def matches(self, *, vendor: str, family: int | None, model: int | None, flags) -> bool:
+        if vendor != self.vendor or family != self.family:
+            return False
+        return model in self.models or bool(self.flags) and set(self.flags) <= set(flags)
+
+
+@dataclass(frozen=True)
 class Machine:
     """One core (plus its memory system) as the timing engines see it. See machines/README.md."""
 
@@ -114,6 +136,7 @@ class Machine:
     store_forward_fail_penalty: int | None = None
     rename_registers: Mapping[str, int] = field(default_factory=dict)
     vector_scheduler_size: int | None = None
+    host: HostMatch | None = None
 
     def timing(self, sched_class: str) -> ClassTiming:
         """The timing of `sched_class`; raises MachineError naming machine and class if absent."""
@@ -159,6 +182,9 @@ class Machine:
                        for m in self.memory],
             "dram_gbps_core": self.dram_gbps_core, "dram_gbps_chip": self.dram_gbps_chip,
             "cores": self.cores, "sources": dict(self.sources),
+            "host": None if self.host is None else {
+                "vendor": self.host.vendor, "family": self.host.family, "models": list(self.host.models),
+                "flags": list(self.host.flags), "core": self.host.core},
         }
 
 
@@ -272,6 +298,7 @@ def _parse(path: Path, data: dict) -> Machine:
     caps_raw = top.get("issue_caps", dict, default={})
     classes_raw = top.get("classes", dict)
     mem_t = _Table(path, "memory", top.get("memory", dict), sources)
+    host_raw = top.get("host", dict, default=None)
     top.finish()
 
     name = mach.get("name", str)
@@ -366,6 +393,7 @@ def _parse(path: Path, data: dict) -> Machine:
     dram_core = float(mem_t.get("dram_gbps_core", (int, float), check=_positive))
     dram_chip = float(mem_t.get("dram_gbps_chip", (int, float), check=_positive))
     mem_t.finish()
+    host = None if host_raw is None else _parse_host(path, host_raw, sources)
 
     return Machine(name=name, isa=isa, path=path, description=description, clock_ghz=clock,
                    engine=engine, dispatch_width=width, rob_size=rob, scheduler_size=sched,
@@ -374,7 +402,21 @@ def _parse(path: Path, data: dict) -> Machine:
                    classes=classes, memory=tuple(levels), dram_gbps_core=dram_core,
                    dram_gbps_chip=dram_chip, cores=cores, sources=sources, port_binding=binding,
                    store_forward_latency=forward, store_forward_fail_penalty=forward_fail,
-                   rename_registers=dict(rename), vector_scheduler_size=vector_sched)
+                   rename_registers=dict(rename), vector_scheduler_size=vector_sched, host=host)
+
+
+def _parse_host(path: Path, raw, sources: dict[str, str]) -> HostMatch:
+    t = _Table(path, "host", raw, sources)
+    _ints = lambda v: all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v)  # noqa: E731
+    vendor = t.get("vendor", str, check=lambda v: v in ("AuthenticAMD", "GenuineIntel"))
+    family = t.get("family", int, check=_positive)
+    models = tuple(t.get("models", list, default=[], check=_ints))
+    flags = tuple(t.get("flags", list, default=[], check=lambda v: all(isinstance(f, str) and f for f in v)))
+    core = t.get("core", str)
+    t.finish()
+    if not models and not flags:
+        raise MachineError(f"{path}: [host] needs 'models' or 'flags' (how to recognise the CPU)")
+    return HostMatch(vendor, family, models, flags, core, sources["host"])
 
 
 def machine_from_dict(data: dict, *, path: str | Path = "<dict>.toml") -> Machine:

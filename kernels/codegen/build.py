@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["BASE_FLAGS", "build_dir", "compile_shared", "compile_asm", "cpu_flags", "machine_info",
+__all__ = ["BASE_FLAGS", "build_dir", "compile_shared", "compile_asm", "cpu_flags", "machine_info", "host_machine", "describe_host",
            "missing_cpu_flags", "flags_for"]
 
 BASE_FLAGS = ("-O2", "-mavx2", "-mfma")
@@ -59,6 +59,30 @@ def machine_info() -> dict[str, object]:
             "family": int(info["cpu family"]) if "cpu family" in info else None,
             "model": int(info["model"]) if info.get("model", "").isdigit() else None,
             "stepping": int(info["stepping"]) if info.get("stepping", "").isdigit() else None}
+
+
+def host_machine(isa: str = "avx2"):
+    """The machine of `isa` whose ``[host]`` table matches this CPU, or None.
+
+    Native timings are only comparable with the model of the core they ran on: benchmarks pick
+    their machine with this and refuse a host that no machine models (the same checkout runs on
+    an AMD Zen 4 one day and on an Intel Granite Rapids core the next).
+    """
+    from isa_models.core.machine import load_machine, machine_names
+
+    info, flags = machine_info(), cpu_flags()
+    for name in machine_names(isa):
+        machine = load_machine(name, isa=isa)
+        if machine.host is not None and machine.host.matches(
+                vendor=str(info["vendor"]), family=info["family"], model=info["model"], flags=flags):
+            return machine
+    return None
+
+
+def describe_host() -> str:
+    """One line naming this CPU as /proc/cpuinfo does (model name, vendor, family, model)."""
+    info = machine_info()
+    return f"{info['model_name']} ({info['vendor']}, family {info['family']}, model {info['model']})"
 
 
 def flags_for(required) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ rewrites them, merging the two half stores and narrowing the wider load; vnni wi
 from __future__ import annotations
 
 import argparse
+import sys
 
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program, ProgramBuilder
@@ -166,15 +167,24 @@ def measure(program: Program, *, machine, compiler: str = "gcc", passes: int = 5
 
 
 def main(argv=None) -> int:
-    """Print the chain and hiding tables for `--machine` (default zen4)."""
+    """Print the chain and hiding tables for `--machine` (default: the machine modelling this host)."""
     from isa_models.core.machine import load_machine
+    from kernels.codegen.build import describe_host, host_machine
 
     ap = argparse.ArgumentParser(description="Store-to-load forwarding probes: native vs model.")
-    ap.add_argument("--machine", default="zen4")
+    ap.add_argument("--machine", help="avx2 machine of the model column (default: the one whose [host] "
+                                      "table matches this CPU)")
     ap.add_argument("--compiler", default="gcc")
     ap.add_argument("--vnni", action="store_true", help="also time vnni's epilogue variants (clang, M=64, K=1024)")
     args = ap.parse_args(argv)
-    machine = load_machine(args.machine, isa="avx2")
+    host = host_machine("avx2")
+    if args.machine is None and host is None:
+        print(f"forwarding: no avx2 machine models this host, {describe_host()}; pass --machine", file=sys.stderr)
+        return 2
+    machine = load_machine(args.machine or host.name, isa="avx2")
+    if host is None or host.name != machine.name:
+        print(f"note: this host, {describe_host()}, is not the core of machine {machine.name}: "
+              "the measured and model columns are different cores")
     if args.vnni:
         _vnni_table(machine)
     print("| chain (load -> vpaddd -> store), cycles/iteration | measured | model |\n|---|---|---|")

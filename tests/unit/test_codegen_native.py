@@ -164,3 +164,21 @@ def test_clang_build_compiles_the_program_and_agrees_with_gcc():
     by_clang = NativeKernel(program, compiler="clang")(buffers)
     assert by_clang.keys() == by_gcc.keys()
     assert all(np.array_equal(by_clang[k], by_gcc[k]) for k in by_gcc)
+
+
+def test_host_machine_picks_the_machine_whose_host_table_matches(monkeypatch):
+    from kernels.codegen import build
+
+    def fake(vendor, family, model, flags=()):
+        monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "x", "vendor": vendor,
+                                                             "family": family, "model": model, "stepping": 1})
+        monkeypatch.setattr(build, "cpu_flags", lambda: frozenset(flags))
+        found = build.host_machine("avx2")
+        return None if found is None else found.name
+
+    assert fake("AuthenticAMD", 25, 17) == "zen4"                      # EPYC 9004 (Genoa)
+    assert fake("AuthenticAMD", 25, 33) == "zen3"                      # Ryzen 5000
+    assert fake("GenuineIntel", 6, 158) == "skylake"
+    assert fake("GenuineIntel", 6, 167, ("avx2", "amx_tile", "avx512_fp16")) == "alderlake-p"   # KVM guest
+    assert fake("GenuineIntel", 6, 167, ("avx2",)) is None             # a real Rocket Lake: not modelled
+    assert fake("AuthenticAMD", 26, 2) is None                         # Zen 5: not modelled

@@ -125,3 +125,42 @@ def test_store_forward_keys_are_optional_and_checked():
     data["core"] = {**data["core"], "store_forward_fail_penalty": "11"}
     with pytest.raises(MachineError, match="store_forward_fail_penalty"):
         machine_from_dict(data, path="toy.toml")
+
+
+def test_host_table_is_optional_checked_and_matches_by_model_or_flags():
+    data = toy_machine()
+    assert machine_from_dict(data, path="toy.toml").host is None
+    data["host"] = {"source": "test", "vendor": "GenuineIntel", "family": 6, "models": [151],
+                    "flags": ["amx_tile", "avx512_fp16"], "core": "Golden Cove"}
+    host = machine_from_dict(data, path="toy.toml").host
+    assert host.matches(vendor="GenuineIntel", family=6, model=151, flags=())
+    # a KVM guest reporting another model number is still recognised by its flags
+    assert host.matches(vendor="GenuineIntel", family=6, model=167, flags={"amx_tile", "avx512_fp16", "avx2"})
+    assert not host.matches(vendor="GenuineIntel", family=6, model=167, flags={"amx_tile"})
+    assert not host.matches(vendor="AuthenticAMD", family=6, model=151, flags=())
+    bad = copy.deepcopy(data)
+    bad["host"]["vendor"] = "Cyrix"
+    with pytest.raises(MachineError, match=r"toy.toml: \[host\] key 'vendor' has an invalid value"):
+        machine_from_dict(bad, path="toy.toml")
+    bad = copy.deepcopy(data)
+    del bad["host"]["models"], bad["host"]["flags"]
+    with pytest.raises(MachineError, match=r"\[host\] needs 'models' or 'flags'"):
+        machine_from_dict(bad, path="toy.toml")
+    bad = copy.deepcopy(data)
+    bad["host"]["stepping"] = 3
+    with pytest.raises(MachineError, match=r"\[host\] unknown key 'stepping'"):
+        machine_from_dict(bad, path="toy.toml")
+
+
+def test_avx2_hosts_are_disjoint():
+    """No CPU is claimed by two AVX2 machines (so host_machine's choice is unambiguous)."""
+    hosts = {n: load_machine(n, isa="avx2").host for n in machine_names("avx2")}
+    assert all(h is not None for h in hosts.values())
+    claimed = {}
+    for name, h in hosts.items():
+        for model in h.models:
+            assert (h.vendor, h.family, model) not in claimed, (name, claimed.get((h.vendor, h.family, model)))
+            claimed[(h.vendor, h.family, model)] = name
+    zen4 = hosts["zen4"]
+    assert zen4.matches(vendor="AuthenticAMD", family=25, model=17, flags=())     # this project's EPYC 9xx4
+    assert not hosts["zen3"].matches(vendor="AuthenticAMD", family=25, model=17, flags=())
