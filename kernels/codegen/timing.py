@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["C_TIMING", "Calibration", "calibrate", "TimingResult", "vector_alu_throughput"]
+__all__ = ["C_TIMING", "Calibration", "calibrate", "TimingResult", "vector_alu_throughput", "tsc_hz"]
 
 #: Fenced TSC reads shared by the calibration and kernel timing wrappers.
 C_TIMING = """\
@@ -64,6 +64,7 @@ uint64_t wb_vpaddw_throughput(long iterations) {
     return t1 - t0;
 }
 uint64_t wb_empty_region(void) { uint64_t t0 = wb_tsc_begin(); uint64_t t1 = wb_tsc_end(); return t1 - t0; }
+uint64_t wb_rdtsc(void) { return wb_tsc_begin(); }
 """
 
 
@@ -109,6 +110,7 @@ def _calibration_library():
     lib.wb_empty_region.restype = ctypes.c_uint64
     lib.wb_vpaddw_throughput.argtypes = [ctypes.c_long]
     lib.wb_vpaddw_throughput.restype = ctypes.c_uint64
+    lib.wb_rdtsc.restype = ctypes.c_uint64
     return lib
 
 
@@ -123,6 +125,25 @@ def calibrate(*, repeats: int = 15, iterations: int = 100_000) -> Calibration:
     overhead = float(np.median([lib.wb_empty_region() for _ in range(101)]))
     median = float(np.median(ratios))
     return Calibration(median, float(np.median(np.abs(ratios - median)) / median), overhead, repeats)
+
+
+@functools.lru_cache(maxsize=None)
+def tsc_hz(*, seconds: float = 0.2) -> float:
+    """TSC ticks per second, against the OS monotonic clock over `seconds` (cached per process).
+
+    With `calibrate`'s ticks per core cycle this gives the core clock of the moment, so native
+    cycles turn into seconds without assuming a machine file's clock (hosts change).
+    """
+    import time
+
+    if seconds <= 0:
+        raise ValueError(f"tsc_hz: seconds {seconds} must be positive")
+    lib = _calibration_library()
+    w0, t0 = time.perf_counter(), lib.wb_rdtsc()
+    while time.perf_counter() - w0 < seconds:
+        pass
+    w1, t1 = time.perf_counter(), lib.wb_rdtsc()
+    return (t1 - t0) / (w1 - w0)
 
 
 def vector_alu_throughput(*, repeats: int = 9, iterations: int = 20_000) -> float:

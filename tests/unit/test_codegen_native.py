@@ -182,3 +182,13 @@ def test_host_machine_picks_the_machine_whose_host_table_matches(monkeypatch):
     assert fake("GenuineIntel", 6, 167, ("avx2", "amx_tile", "avx512_fp16")) == "alderlake-p"   # KVM guest
     assert fake("GenuineIntel", 6, 167, ("avx2",)) is None             # a real Rocket Lake: not modelled
     assert fake("AuthenticAMD", 26, 2) is None                         # Zen 5: not modelled
+
+
+def test_tsc_rate_is_plausible_and_checked():
+    from kernels.codegen.timing import calibrate, tsc_hz
+
+    hz = tsc_hz(seconds=0.05)
+    assert 0.3e9 < hz < 10e9                                  # every x86 TSC of the last 15 years
+    assert 0.3e9 < hz / calibrate().tsc_per_cycle < 10e9      # and the core clock it implies
+    with pytest.raises(ValueError, match="seconds"):
+        tsc_hz(seconds=0)
