@@ -1,0 +1,102 @@
+"""Instruction-mix microkernels on this host: measured cycles next to the model of its core.
+
+Benchmark layer (DESIGN.md §5, research/isa.md §1). The microkernels of
+`benchmarks/zen4_calibration.py` (independent register chains through a fixed sequence of
+instruction classes, built as AVX2 Programs, compiled by clang and timed natively; slope between
+two outer trip counts, median over batches) run on whatever core this is, against the machine
+whose ``[host]`` table matches it (`kernels.codegen.host_machine`): the table shows, class mix by
+class mix, where that machine file's latencies and ports hold on silicon. Nothing is fitted
+here (zen4_calibration.py fits zen4.toml's issue cap on a Zen 4 host). Writes
+benchmarks/microkernels_<machine>.json and the "microkernels.py <machine>" section of
+docs/benchmarks.md.
+Usage: ``python benchmarks/microkernels.py [--repeats 11] [--only TEXT] [--no-write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+
+import zen4_calibration as mk  # run as a script: benchmarks/ is on sys.path
+from _common import ROOT, host_machine_or_refuse, load_average, machine_note, publish
+
+NAME = "microkernels.py"
+
+
+def vector_alu_uops(mix, machine) -> int:
+    """Micro-ops per iteration on the vector ALU pipes (the ports an independent vpaddw uses)."""
+    pipes = set(machine.timing("avx2.vpaddw").ports[0])
+    return sum(count * sum(1 for ports in machine.timing(mk.OPS[op][0]).ports if set(ports) <= pipes)
+               for op, count in mix.per_iteration().items())
+
+
+def run(machine, *, repeats: int, only: str | None) -> dict:
+    from kernels.codegen import machine_info
+
+    rows = []
+    for mix in (m for m in mk.MIXES if not only or only in m.name):
+        meas = mk.measure_native(mix, repeats=repeats)
+        model = mk.model_cycles(mix, machine)
+        row = {"name": mix.name, "group": mix.group, "chains": mix.chains,
+               "vector_alu_uops": vector_alu_uops(mix, machine),
+               "measured": round(meas["cycles_per_iteration"], 3), "spread": round(meas["spread"], 4),
+               "model": round(model, 3), "asm_extras": mk.asm_extras(mix)}
+        row["error"] = round(model / row["measured"] - 1, 4)
+        rows.append(row)
+        print(f"{mix.name:55s} measured {row['measured']:7.2f}  model {row['model']:7.2f} "
+              f"({row['error']:+.1%})", flush=True)
+    return {"machine": machine_info(), "model_machine": machine.name, "date": datetime.date.today().isoformat(),
+            "compiler": mk.COMPILER, "rows": rows}
+
+
+def render(result: dict, machine, load: float) -> str:
+    rows = result["rows"]
+    mae = sum(abs(r["error"]) for r in rows) / len(rows)
+    within = sum(1 for r in rows if abs(r["error"]) <= 0.10)
+    worst = sorted(rows, key=lambda r: -abs(r["error"]))[:5]
+    pipes = "/".join(machine.timing("avx2.vpaddw").ports[0])
+    largest = ", ".join(f"{r['name']} ({r['error']:+.1%})" for r in worst)
+    out = [f"## Microkernels on {machine.host.core}: measured vs {machine.name} model (`benchmarks/{NAME}`)", "",
+           f"Host: {machine_note()}; {result['machine']['vendor']}, family {result['machine']['family']}, "
+           f"model {result['machine']['model']}; run {result['date']}, load average {load:.1f} at the end. "
+           f"The microkernels of `benchmarks/zen4_calibration.py` (12 independent register chains, one "
+           f"instruction of each listed class per chain per iteration, L1-resident memory operands; "
+           f"{result['compiler']} -O2 from the Program's emitted C; median over batches of the slope "
+           f"between two outer trip counts, TSC converted per batch). Model: "
+           f"`isa_models/machines/avx2/{machine.name}.toml` unchanged (nothing fitted). Data: "
+           f"`benchmarks/microkernels_{machine.name}.json`.", "",
+           f"| microkernel | group | vector ALU uops/it ({pipes}) | measured c/it | model c/it | error | "
+           "uops/cycle (meas) | spread | extra asm |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['name']} | {r['group']} | {r['vector_alu_uops']} | {r['measured']:.2f} | "
+                   f"{r['model']:.2f} | {r['error']:+.1%} | {r['vector_alu_uops'] / r['measured']:.2f} | "
+                   f"{r['spread']:.1%} | {r['asm_extras']} |")
+    out += ["", f"Mean absolute error **{mae:.1%}** over {len(rows)} microkernels; {within} within 10%; "
+            f"largest: {largest}. 'extra asm' counts "
+            "compiled vector instructions beyond the Program's (0: the loop is exactly the Program)."]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=11, help="timed calls per batch (median)")
+    ap.add_argument("--only", help="only microkernels whose name contains this text (nothing written)")
+    ap.add_argument("--no-write", action="store_true", help="print only")
+    args = ap.parse_args(argv)
+    machine = host_machine_or_refuse("microkernels")
+    if machine is None:
+        return 2
+    result = run(machine, repeats=args.repeats, only=args.only)
+    text = render(result, machine, load_average())
+    write = not (args.only or args.no_write)
+    if write:
+        (ROOT / "benchmarks" / f"microkernels_{machine.name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    publish(f"{NAME} {machine.name}", text, write=write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
