@@ -115,19 +115,28 @@ def publish(name: str, text: str, *, write: bool = True, doc: Path | None = None
         print(f"wrote the {name} section of {path}")
 
 
-def host_machine_or_refuse(script: str, wanted: str | None = None, *, isa: str = "avx2"):
-    """The machine that models this CPU (`kernels.codegen.host_machine`), or None after printing
-    one line to stderr naming the host and why its native cycles cannot check `wanted` (the
-    caller exits 2). `wanted` None accepts whichever machine models the host."""
+def host_machine_or_refuse(script: str, wanted: str | None = None, *, needs: str | None = None,
+                           isa: str = "avx2"):
+    """The machine that models this CPU (`kernels.codegen.host_machine`) and an exit code.
+
+    Returns ``(machine, 0)``, or ``(None, code)`` after printing one line to stderr: code 2 when
+    the user asked for machine `wanted` and this host is another core (its cycles cannot check
+    that model), code 0 ("skipped") when the host is not the core the script itself `needs`, or
+    no machine models it and nothing was asked for, so `make benchmarks` runs on any host.
+    """
     import sys
 
     from kernels.codegen import describe_host, host_machine
 
     machine = host_machine(isa)
-    if machine is not None and wanted in (None, machine.name):
-        return machine
+    target = wanted or needs
+    if machine is not None and target in (None, machine.name):
+        return machine, 0
     modelled = f"no {isa} machine" if machine is None else f"machine {machine.name}"
-    print(f"{script}: this host, {describe_host()}, is modelled by {modelled}; its native cycles cannot "
-          f"check {wanted or 'any machine'} (the [host] tables in isa_models/machines/{isa}/*.toml say "
-          "which CPUs each machine stands for)", file=sys.stderr)
-    return None
+    where = (f"this host, {describe_host()}, is modelled by {modelled} (the [host] tables in "
+             f"isa_models/machines/{isa}/*.toml say which CPUs each machine stands for)")
+    if wanted:
+        print(f"{script}: {where}; its native cycles cannot check {wanted}", file=sys.stderr)
+        return None, 2
+    print(f"{script}: skipped: {where}" + (f"; it measures {needs}" if needs else ""), file=sys.stderr)
+    return None, 0

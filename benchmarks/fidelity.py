@@ -262,9 +262,9 @@ def main() -> int:
     from kernels.codegen.build import missing_cpu_flags
     from kernels.registry import kernels
 
-    machine = host_machine_or_refuse("fidelity", args.machine)
+    machine, code = host_machine_or_refuse("fidelity", args.machine)
     if machine is None:
-        return 2
+        return code
     mca_cpus = MCA_CPUS[machine.name]
     info = machine_info()
     cal = calibrate()

@@ -96,9 +96,9 @@ def main() -> int:
                                       "table matches this CPU; another is refused)")
     ap.add_argument("--passes", type=int, default=3, help="medians of 51 calls per kernel; the least is kept")
     args = ap.parse_args()
-    machine = host_machine_or_refuse("kernels_avx2", args.machine)
+    machine, code = host_machine_or_refuse("kernels_avx2", args.machine)
     if machine is None:
-        return 2
+        return code
     shape = tuple(int(x) for x in args.shape.lower().split("x"))
     text = render(measure(shape, machine.name, passes=args.passes), shape, machine.name, args.passes)
     publish(f"{NAME} {machine.name}", text)

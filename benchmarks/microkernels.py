@@ -86,9 +86,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", help="only microkernels whose name contains this text (nothing written)")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
-    machine = host_machine_or_refuse("microkernels")
+    machine, code = host_machine_or_refuse("microkernels")
     if machine is None:
-        return 2
+        return code
     result = run(machine, repeats=args.repeats, only=args.only)
     text = render(result, machine, load_average())
     write = not (args.only or args.no_write)

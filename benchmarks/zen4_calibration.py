@@ -347,10 +347,10 @@ def main(argv=None) -> int:
 
     host = host_machine("avx2")
     if host is None or host.name != "zen4":                         # the fit is zen4.toml's data
-        print(f"zen4_calibration: this host, {describe_host()}, is not a Zen 4 "
+        print(f"zen4_calibration: skipped: this host, {describe_host()}, is not a Zen 4 "
               f"({'no machine' if host is None else 'machine ' + host.name} models it); "
               "its cycles cannot calibrate zen4.toml", file=sys.stderr)
-        return 2
+        return 0
     result = run(repeats=args.repeats, only=args.only, fit=not args.only)
     text = render(result)
     print(text)

@@ -458,8 +458,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from kernels.codegen.build import missing_cpu_flags
 
-    if host_machine_or_refuse("zen4_window", "zen4") is None:        # these probes back zen4.toml
-        return 2
+    machine, code = host_machine_or_refuse("zen4_window", needs="zen4")   # the probes back zen4.toml
+    if machine is None:
+        return code
 
     if shutil.which("clang") is None:
         print("zen4_window: skipped, clang not found on PATH (it assembles and links the probes)")
