@@ -16,7 +16,7 @@ import sys
 __all__ = ["main", "UserError", "COMMAND_MODULES"]
 
 # Sub-command modules, in the order `workbench --help` lists them.
-COMMAND_MODULES = ("models", "run", "formats", "kernels", "simulate", "verify", "emit", "rtl")
+COMMAND_MODULES = ("models", "run", "formats", "machines", "kernels", "simulate", "verify", "emit", "rtl")
 
 
 class UserError(Exception):
