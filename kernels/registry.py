@@ -23,7 +23,7 @@ EXACTNESS = ("exact", "bounded", "lossy")
 
 #: Modules that define the built-in kernels (each exposes ``KERNEL``, a `KernelSpec`).
 KERNEL_MODULES = ("kernels.i2s.avx2", "kernels.tl2.avx2", "kernels.tq2.avx2", "kernels.tmac.avx2",
-                  "kernels.vnni.avx2", "kernels.npu")
+                  "kernels.vnni.avx2", "kernels.vnni2.avx2", "kernels.npu")
 
 
 @dataclass(frozen=True)
