@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 __all__ = ["VIEW_NAMES", "ACTIVATION_SOURCES", "CheckResult", "ShapeTiming", "ProjectionResult",
+           "NativeMeasurement", "measure_native", "resolve_machine_name", "check_native_host",
            "TokenProjection", "SimulationRun", "first_mismatch", "check_projection", "make_views",
            "time_shape", "kernel_info", "KernelRunner", "Activations", "activation_rows", "run_checks", "load_model_weights",
            "simulate", "project_token", "resolved_config"]
@@ -65,6 +66,7 @@ class ShapeTiming:
     K: int
     timing: object                       # isa_models.core.timing.TimingResult
     views: dict = field(default_factory=dict)
+    native: "NativeMeasurement | None" = None    # --native: the emitted C on this host
 
     @property
     def cycles(self) -> float:
@@ -97,6 +99,7 @@ class ShapeTiming:
                 "memory_level": self.timing.memory_level, "compute_cycles": self.timing.compute_cycles,
                 "memory_cycles": self.timing.memory_cycles, "instructions": self.timing.instructions,
                 "ipc": self.timing.ipc,
+                "native": None if self.native is None else self.native.to_json(),
                 "views": {name: v.to_json() for name, v in self.views.items()}}
 
 
@@ -164,7 +167,12 @@ class SimulationRun:
 
     @property
     def verified(self) -> bool:
-        return all(p.check.ok for p in self.projections)
+        return all(p.check.ok for p in self.projections) and not self.native_mismatches
+
+    @property
+    def native_mismatches(self) -> list[tuple[int, int]]:
+        """Shapes whose native run (`--native`) differs from the functional run."""
+        return [key for key, s in self.shapes.items() if s.native is not None and not s.native.equal]
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -310,6 +318,76 @@ def make_views(names: Iterable[str]) -> dict:
     return views
 
 
+@dataclass(frozen=True)
+class NativeMeasurement:
+    """One shape's emitted C run on this host (`simulate --native`).
+
+    cycles : least of `passes` medians of `repeats` calls, in core cycles (rdtsc calibrated).
+    equal : the native output buffers equal the functional run's byte for byte.
+    """
+
+    cycles: float
+    equal: bool
+    compiler: str
+    repeats: int
+    passes: int
+    host: str
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+#: calls per timed median and medians per shape for `simulate --native`
+NATIVE_REPEATS, NATIVE_PASSES = 21, 3
+
+
+def resolve_machine_name(machine: str, isa: str) -> str:
+    """`machine`, or for "host" the machine of `isa` whose [host] table matches this CPU."""
+    if machine != "host":
+        return machine
+    from kernels.codegen.build import describe_host, host_machine
+
+    found = host_machine(isa)
+    if found is None:
+        raise LookupError(f"--machine host: no {isa} machine models this CPU, {describe_host()} "
+                          f"(see `workbench machines`)")
+    return found.name
+
+
+def check_native_host(machine, isa: str) -> str:
+    """The host description when `machine` models this CPU, else a ValueError: native cycles of
+    another core would not check the model."""
+    from kernels.codegen.build import describe_host, host_machine
+
+    if isa != "avx2":
+        raise ValueError(f"--native: native runs exist for --isa avx2 only, not {isa}")
+    found = host_machine(isa)
+    if found is None or found.name != machine.name:
+        modelled = f"machine {found.name}" if found else f"no {isa} machine"
+        raise ValueError(f"--native: this host, {describe_host()}, is modelled by {modelled}, not "
+                         f"{machine.name}: its cycles cannot check that model (use --machine host)")
+    return describe_host()
+
+
+def measure_native(runner: "KernelRunner", program, codes: np.ndarray, q: np.ndarray, *,
+                   host: str) -> NativeMeasurement:
+    """Compile `program` (clang when present: it emits the Program nearly 1:1), run it natively on
+    the kernel's buffers for `codes` and `q`, compare with the functional run, and time it."""
+    import shutil
+
+    from isa_models.core.execute import execute
+    from kernels.codegen import NativeKernel
+
+    compiler = "clang" if shutil.which("clang") else "gcc"
+    buffers = runner.spec.prepare(codes, q, **runner.params)
+    native = NativeKernel(program, compiler=compiler)
+    out = native(buffers)
+    equal = all(np.array_equal(np.asarray(out[name]), np.asarray(value))
+                for name, value in execute(program, buffers).items())
+    cycles = min(native.time(buffers, repeats=NATIVE_REPEATS, warmup=3).cycles for _ in range(NATIVE_PASSES))
+    return NativeMeasurement(cycles, equal, compiler, NATIVE_REPEATS, NATIVE_PASSES, host)
+
+
 def time_shape(program, machine, *, M: int, K: int, views: Iterable[str] = (),
                cold: bool = False) -> ShapeTiming:
     """Time the (M, K) Program on `machine`, with the named views listening."""
@@ -442,7 +520,7 @@ def resolved_config(*, spec, params: dict, machine, weights, layers: list[int], 
 def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | None = None,
              views: Iterable[str] = ("summary",), seed: int = 0, activations: str = "trace",
              token_id: int | None = None, cold: bool = False, params: dict | None = None,
-             progress: bool = False, workers: int = 2) -> SimulationRun:
+             progress: bool = False, workers: int = 2, native: bool = False) -> SimulationRun:
     """Run the simulate flow for one layer (`layer`) or the whole token (`layer=None`).
 
     Parameters
@@ -456,6 +534,8 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     params : build parameters passed to the kernel (tile sizes).
     progress : show tqdm progress bars on stderr.
     workers : processes running the functional checks in parallel (forked; 1 = inline).
+    native : also compile each unique shape's Program, run it on this CPU (outputs compared with
+        the functional run) and time it; `machine` must be the one modelling this CPU ("host").
 
     Raises
     ------
@@ -468,7 +548,8 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     views = tuple(views)
     make_views(views)                                   # unknown view names fail before any work
     spec = registry.get(kernel, isa)
-    mach = load_machine(machine, isa=isa)
+    mach = load_machine(resolve_machine_name(machine, isa), isa=isa)
+    host = check_native_host(mach, isa) if native else None
     config = get_preset(model)
     if layer is not None and not 0 <= layer < config.num_layers:
         raise ValueError(f"--layer {layer}: model {model!r} has layers 0..{config.num_layers - 1}")
@@ -495,6 +576,16 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     bar = _progress(progress, total=len(jobs), desc=f"verify {kernel}", unit="proj")
     checks = run_checks(runner, weights, acts, jobs, workers=workers, on_done=lambda: bar.update(1))
     bar.close()
+
+    if native:
+        bar = _progress(progress, total=len(shapes), desc="native", unit="shape")
+        for (M, K), shape in shapes.items():
+            proj = next(p for p in PROJECTIONS if config.projection_shape(p) == (M, K))
+            codes = np.ascontiguousarray(weights.layers[layers[0]].projection(proj).codes)
+            shape.native = measure_native(runner, runner.program(M, K), codes, acts.row(layers[0], proj),
+                                          host=host)
+            bar.update(1)
+        bar.close()
 
     results = [ProjectionResult(c, shapes[(c.M, c.K)]) for c in checks]
     cfg = resolved_config(spec=spec, params=params, machine=mach, weights=weights, layers=layers,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["short_binding", "render_text", "render_projection_table", "render_projection_kinds", "render_token", "write_outputs"]
+__all__ = ["short_binding", "render_text", "render_projection_table", "render_projection_kinds", "render_native",
+           "render_token", "write_outputs"]
 
 
 def _status(check) -> str:
@@ -63,6 +64,23 @@ def render_projection_kinds(run) -> str:
     return "\n".join(lines)
 
 
+def render_native(run) -> str:
+    """`--native`: per unique shape, the model's cycles beside the emitted C measured on this CPU."""
+    shapes = [(key, s) for key, s in run.shapes.items() if s.native is not None]
+    if not shapes:
+        return ""
+    n = shapes[0][1].native
+    lines = [f"Native on {n.host}: emitted C ({n.compiler} -O2), least of {n.passes} medians of "
+             f"{n.repeats} calls, core cycles (rdtsc calibrated); outputs compared with the functional run",
+             f"{'M':>6} {'K':>6} {'projections':<16} {'model cycles':>13} {'measured':>13} "
+             f"{'measured/model':>15}  native == functional"]
+    for (M, K), s in shapes:
+        users = ",".join(sorted({p.check.proj for p in run.projections if (p.check.M, p.check.K) == (M, K)}))
+        lines.append(f"{M:>6} {K:>6} {users:<16} {s.cycles:>13,.0f} {s.native.cycles:>13,.0f} "
+                     f"{s.native.cycles / s.cycles:>15.2f}  {'yes' if s.native.equal else 'NO'}")
+    return "\n".join(lines)
+
+
 def render_token(run) -> str:
     """Whole-token summary: verification count, time per token, tokens/s for 1..N cores."""
     tok = run.token
@@ -101,12 +119,21 @@ def render_text(run) -> str:
             for name, view in shape.views.items():
                 body += ["", f"--- {name} view, shape M={M} K={K} ({', '.join(users)}) ---",
                          view.render_text()]
+    native = render_native(run)
+    if native:
+        body += ["", native]
     if run.token is not None:
         body += ["", render_token(run)]
-    verdict = "ALL VERIFIED" if run.verified and all(p.check.status == "VERIFIED" for p in run.projections) \
-        else ("OK (lossy kernel: errors measured above)" if run.verified else
-              f"FAILED: {len(run.failures)} projection(s) differ from the reference; first: "
-              f"layer {run.failures[0].layer} {run.failures[0].proj} {run.failures[0].mismatch}")
+    if run.failures:
+        verdict = (f"FAILED: {len(run.failures)} projection(s) differ from the reference; first: "
+                   f"layer {run.failures[0].layer} {run.failures[0].proj} {run.failures[0].mismatch}")
+    elif run.native_mismatches:
+        verdict = (f"FAILED: the native run differs from the functional run for shape(s) "
+                   f"{', '.join(f'{M}x{K}' for M, K in run.native_mismatches)}")
+    elif all(p.check.status == "VERIFIED" for p in run.projections):
+        verdict = "ALL VERIFIED"
+    else:
+        verdict = "OK (lossy kernel: errors measured above)"
     return "\n".join(head + body + ["", verdict])
 
 

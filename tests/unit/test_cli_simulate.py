@@ -81,3 +81,54 @@ def test_help_names_every_option(capsys):
     for opt in ("--isa", "--machine", "--kernel", "--model", "--layer", "--views", "--json", "--seed",
                 "--plot", "--out"):
         assert opt in text
+
+
+def _host_machine_or_skip():
+    import platform
+
+    from kernels.codegen.build import host_machine, missing_cpu_flags
+
+    if platform.machine() not in ("x86_64", "AMD64") or missing_cpu_flags(["avx2"]):
+        pytest.skip("--native needs an x86-64 AVX2 host")
+    found = host_machine("avx2")
+    if found is None:
+        pytest.skip("no avx2 machine models this CPU (workbench machines)")
+    return found.name
+
+
+def test_native_runs_the_emitted_c_beside_the_model(tmp_path, capsys):
+    host = _host_machine_or_skip()
+    out = tmp_path / "r.json"
+    args = [a if a != "zen4" else "host" for a in BASE]
+    rc = main(args + ["--kernel", "i2s", "--layer", "0", "--native", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0 and text.rstrip().splitlines()[-2] == "ALL VERIFIED"      # then "wrote <json>"
+    assert f"on {host} @" in text and "Native on " in text
+    data = json.loads(out.read_text())
+    assert data["config"]["machine"]["name"] == host
+    shapes = data["shapes"]
+    assert shapes and all(s["native"]["equal"] is True and s["native"]["cycles"] > 0 for s in shapes)
+    table = text[text.index("Native on "):].splitlines()[2:2 + len(shapes)]
+    assert all(line.rstrip().endswith("yes") for line in table)
+
+
+def test_native_refuses_a_machine_that_is_not_this_cpu(capsys):
+    host = _host_machine_or_skip()
+    other = next(name for name in ("zen4", "alderlake-p") if name != host)
+    args = [a if a != "zen4" else other for a in BASE]
+    assert main(args + ["--kernel", "i2s", "--layer", "0", "--native"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"is modelled by machine {host}, not {other}" in err[0]
+    assert main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--native"]) == 2
+    assert "--native: native runs exist for --isa avx2 only" in capsys.readouterr().err
+
+
+def test_machine_host_on_an_unmodelled_cpu_is_one_line(monkeypatch, capsys):
+    from kernels.codegen import build
+
+    monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "Zen 5", "vendor": "AuthenticAMD",
+                                                         "family": 26, "model": 2, "stepping": 0})
+    args = [a if a != "zen4" else "host" for a in BASE]
+    assert main(args + ["--kernel", "i2s", "--layer", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--machine host: no avx2 machine models this CPU, Zen 5" in err[0]

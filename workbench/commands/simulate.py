@@ -29,11 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                "      --views summary,pressure,timeline,bottleneck --json out.json\n"
                "  workbench simulate --isa avx2 --machine zen4 --kernel i2s --model bitnet-b1.58-2B-4T \\\n"
                "      --plot token.png --out results/\n"
+               "  workbench simulate --isa avx2 --machine host --kernel vnni2 --layer 0 --native\n"
                "  workbench simulate --isa npu --machine tiny --model tiny --layer 0",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--isa", required=True, help="ISA of the kernel and machine (avx2, npu, ...)")
-    p.add_argument("--machine", required=True, help="machine name (isa_models/machines/<isa>/<name>.toml) "
-                                                    "or path to a machine TOML")
+    p.add_argument("--machine", required=True, help="machine name (isa_models/machines/<isa>/<name>.toml), "
+                                                    "path to a machine TOML, or 'host': the machine "
+                                                    "modelling this CPU (see `workbench machines`)")
     p.add_argument("--kernel", help="registered kernel name (see `workbench kernels`); required for avx2")
     p.add_argument("--model", default="bitnet-b1.58-2B-4T", metavar="PRESET",
                    help="model preset (see `workbench models`; default: bitnet-b1.58-2B-4T)")
@@ -58,6 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", metavar="FILE", help="whole-token run: breakdown + roofline plot (PNG/SVG)")
     p.add_argument("--workers", type=int, default=2, help="worker processes for the functional checks (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--native", action="store_true",
+                   help="avx2 only: also compile each shape's Program, run it on this CPU (outputs "
+                        "compared with the functional run) and print measured cycles beside the "
+                        "model's; the machine must be the one modelling this CPU (--machine host)")
     p.add_argument("--rtl", action="store_true", help="NPU only: co-simulate with the RTL")
     p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
                    help="NPU --rtl only: the cocotb simulator (default: icarus)")
@@ -106,6 +112,8 @@ def _simulate_npu(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.native and args.isa != "avx2":
+        raise ValueError(f"--native: native runs exist for --isa avx2 only, not {args.isa}")
     if args.isa == "npu":
         return _simulate_npu(args)
     if args.rtl:
@@ -124,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     sim = simulate(kernel=args.kernel, isa=args.isa, machine=args.machine, model=args.model,
                    layer=args.layer, views=views, seed=args.seed, activations=args.activations,
                    token_id=args.token_id, cold=args.cold, params=_params(args.param),
-                   progress=not args.no_progress, workers=args.workers)
+                   progress=not args.no_progress, workers=args.workers, native=args.native)
     text = render_text(sim)
     print(text)
     if args.plot:
