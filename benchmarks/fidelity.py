@@ -59,9 +59,10 @@ FULL_CORE = 0.95
 #: llvm-mca 14 CPUs per machine: the nearest scheduling model LLVM 14 has, then a reference one.
 #: LLVM 14 has no znver4 (znver3 is nearest) and maps -mcpu=alderlake and sapphirerapids onto its
 #: Skylake models; icelake-server (Sunny Cove) shares Golden Cove's vector ports (p0/p1/p5,
-#: vpshufb on p1 and p5), so it is the nearest for alderlake-p (research/isa.md §1.1).
+#: vpshufb on p1 and p5), so it is the nearest for alderlake-p and graniterapids (research/isa.md §1.1).
 MCA_CPUS = {"zen4": ("znver3", "skylake"), "zen3": ("znver3", "skylake"),
-            "skylake": ("skylake", "znver3"), "alderlake-p": ("icelake-server", "skylake")}
+            "skylake": ("skylake", "znver3"), "alderlake-p": ("icelake-server", "skylake"),
+            "graniterapids": ("icelake-server", "skylake")}
 
 
 def llvm_mca_cycles(asm: str, cpu: str, *, iterations: int = 500) -> list[float]:

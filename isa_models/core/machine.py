@@ -213,12 +213,32 @@ def load_machine(name_or_path: str | Path, *, isa: str | None = None) -> Machine
     unknown, missing or ill-typed keys; OSError for an unreadable file.
     """
     path = _resolve(str(name_or_path), isa)
+    return _parse(path, _read_with_base(path))
+
+
+def _read_toml(path: Path) -> dict:
     with open(path, "rb") as fh:
         try:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise MachineError(f"{path}: not valid TOML: {exc}") from None
-    return _parse(path, data)
+
+
+def _read_with_base(path: Path) -> dict:
+    """The file's tables; with a top-level ``based_on = "<name>"``, every table the file lacks is
+    the named machine's (same folder, one level: the base may not itself be based on another).
+    A machine that shares a core with another (graniterapids: alderlake-p's ports and classes)
+    keeps one copy of those facts."""
+    data = _read_toml(path)
+    base = data.pop("based_on", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not (path.parent / f"{base}.toml").is_file():
+        raise MachineError(f"{path}: key 'based_on' names no machine file {base!r} in {path.parent}")
+    inherited = _read_toml(path.parent / f"{base}.toml")
+    if "based_on" in inherited:
+        raise MachineError(f"{path}: based_on {base!r}, which is itself based on another machine")
+    return {**inherited, **data}
 
 
 def _resolve(name: str, isa: str | None) -> Path:

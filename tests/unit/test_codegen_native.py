@@ -179,7 +179,8 @@ def test_host_machine_picks_the_machine_whose_host_table_matches(monkeypatch):
     assert fake("AuthenticAMD", 25, 17) == "zen4"                      # EPYC 9004 (Genoa)
     assert fake("AuthenticAMD", 25, 33) == "zen3"                      # Ryzen 5000
     assert fake("GenuineIntel", 6, 158) == "skylake"
-    assert fake("GenuineIntel", 6, 167, ("avx2", "amx_tile", "avx512_fp16")) == "alderlake-p"   # KVM guest
+    assert fake("GenuineIntel", 6, 167, ("avx2", "amx_tile", "avx512_fp16")) == "graniterapids"   # KVM guest
+    assert fake("GenuineIntel", 6, 151) == "alderlake-p"
     assert fake("GenuineIntel", 6, 167, ("avx2",)) is None             # a real Rocket Lake: not modelled
     assert fake("AuthenticAMD", 26, 2) is None                         # Zen 5: not modelled
 

@@ -164,3 +164,26 @@ def test_avx2_hosts_are_disjoint():
     zen4 = hosts["zen4"]
     assert zen4.matches(vendor="AuthenticAMD", family=25, model=17, flags=())     # this project's EPYC 9xx4
     assert not hosts["zen3"].matches(vendor="AuthenticAMD", family=25, model=17, flags=())
+
+
+def test_based_on_takes_the_missing_tables_from_the_named_machine(tmp_path: Path):
+    base = load_machine("alderlake-p", isa="avx2")
+    (tmp_path / "alderlake-p.toml").write_text(base.path.read_text())
+    derived = tmp_path / "derived.toml"
+    derived.write_text('based_on = "alderlake-p"\n'
+                       '[machine]\nsource = "test"\nname = "derived"\nisa = "avx2"\ndescription = "d"\n'
+                       'clock_ghz = 3.0\ncores = 2\n'
+                       '[memory]\nsource = "test"\ndram_gbps_core = 10.0\ndram_gbps_chip = 20.0\n'
+                       '[[memory.levels]]\nsource = "test"\nname = "L1"\nsize_bytes = 1024\nbytes_per_cycle = 8.0\n')
+    m = load_machine(derived)
+    assert m.classes == base.classes and m.ports == base.ports and m.dispatch_width == base.dispatch_width
+    assert m.clock_ghz == 3.0 and [lv.size_bytes for lv in m.memory] == [1024]
+    assert m.host == base.host                        # a table the file lacks: the base's
+    assert load_machine("graniterapids", isa="avx2").classes == base.classes     # one copy of Golden Cove
+    derived.write_text(derived.read_text().replace('"alderlake-p"', '"nope"'))
+    with pytest.raises(MachineError, match=r"derived.toml: key 'based_on' names no machine file 'nope'"):
+        load_machine(derived)
+    (tmp_path / "chained.toml").write_text('based_on = "derived"\n')
+    derived.write_text(derived.read_text().replace('"nope"', '"alderlake-p"'))
+    with pytest.raises(MachineError, match="which is itself based on another machine"):
+        load_machine(tmp_path / "chained.toml")
