@@ -549,6 +549,8 @@ def simulate(*, kernel: str, isa: str, machine: str, model: str, layer: int | No
     make_views(views)                                   # unknown view names fail before any work
     spec = registry.get(kernel, isa)
     mach = load_machine(resolve_machine_name(machine, isa), isa=isa)
+    if native and cold:
+        raise ValueError("--native times repeated (warm) calls; it cannot check a --cold prediction")
     host = check_native_host(mach, isa) if native else None
     config = get_preset(model)
     if layer is not None and not 0 <= layer < config.num_layers:

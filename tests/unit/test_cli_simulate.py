@@ -121,6 +121,9 @@ def test_native_refuses_a_machine_that_is_not_this_cpu(capsys):
     assert len(err) == 1 and f"is modelled by machine {host}, not {other}" in err[0]
     assert main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--native"]) == 2
     assert "--native: native runs exist for --isa avx2 only" in capsys.readouterr().err
+    args = [a if a != "zen4" else host for a in BASE]
+    assert main(args + ["--kernel", "i2s", "--layer", "0", "--native", "--cold"]) == 2
+    assert "it cannot check a --cold prediction" in capsys.readouterr().err
 
 
 def test_machine_host_on_an_unmodelled_cpu_is_one_line(monkeypatch, capsys):
