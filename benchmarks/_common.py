@@ -117,7 +117,7 @@ def publish(name: str, text: str, *, write: bool = True, doc: Path | None = None
 
 def host_machine_or_refuse(script: str, wanted: str | None = None, *, needs: str | None = None,
                            isa: str = "avx2"):
-    """The machine that models this CPU (`kernels.codegen.host_machine`) and an exit code.
+    """The machine that models this CPU (`kernels.codegen.host_check`) and an exit code.
 
     Returns ``(machine, 0)``, or ``(None, code)`` after printing one line to stderr: code 2 when
     the user asked for machine `wanted` and this host is another core (its cycles cannot check
@@ -126,17 +126,13 @@ def host_machine_or_refuse(script: str, wanted: str | None = None, *, needs: str
     """
     import sys
 
-    from kernels.codegen import describe_host, host_machine
+    from kernels.codegen import host_check
 
-    machine = host_machine(isa)
-    target = wanted or needs
-    if machine is not None and target in (None, machine.name):
+    machine, reason = host_check(wanted or needs, isa)
+    if reason is None:
         return machine, 0
-    modelled = f"no {isa} machine" if machine is None else f"machine {machine.name}"
-    where = (f"this host, {describe_host()}, is modelled by {modelled} (the [host] tables in "
-             f"isa_models/machines/{isa}/*.toml say which CPUs each machine stands for)")
     if wanted:
-        print(f"{script}: {where}; its native cycles cannot check {wanted}", file=sys.stderr)
+        print(f"{script}: {reason}; its native cycles cannot check {wanted}", file=sys.stderr)
         return None, 2
-    print(f"{script}: skipped: {where}" + (f"; it measures {needs}" if needs else ""), file=sys.stderr)
+    print(f"{script}: skipped: {reason}" + (f"; it measures {needs}" if needs else ""), file=sys.stderr)
     return None, 0

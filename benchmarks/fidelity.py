@@ -5,8 +5,8 @@ kernel, at two L1/L2-resident shapes (M1, K) and (M2, K) with K = 1024:
 - measured: the emitted C run natively (`kernels.codegen.NativeKernel.time`: fenced rdtsc around
   each call, converted to core cycles with the vpaddb calibration, median of repeats);
 - model: `time_program(program, machine)` (warm caches), the machine whose ``[host]`` table matches
-  this CPU (`kernels.codegen.host_machine`: zen4 on an AMD Zen 4, alderlake-p on a Golden Cove-class
-  Intel core); a host no machine models is refused, since its cycles would prove nothing;
+  this CPU (`kernels.codegen.host_machine`: zen4 on an AMD Zen 4, graniterapids on a Xeon 6 P-core);
+  a host no machine models is skipped, since its cycles would check nothing;
 - llvm-mca (LLVM 14's nearest model, and a reference model; `MCA_CPUS`) on `emit_asm`'s inner loops (the code the compiler
   made of the same C, the code measured): sum over innermost loops of cycles/iteration x the loop's
   dynamic trips.
@@ -17,7 +17,7 @@ instruction-count delta of the compiler used, per kernel.
 Cycles per inner iteration = (cycles(M2) - cycles(M1)) / (iterations(M2) - iterations(M1)) of the
 kernel's dominant innermost loop (most dynamic instructions), so call overhead and the per-call
 setup (e.g. TL2's LUT construction) cancel. Writes its section of docs/benchmarks.md, one per
-machine ("fidelity.py zen4", "fidelity.py alderlake-p"), so each host's results stay side by side.
+machine ("fidelity.py zen4", "fidelity.py graniterapids"), so each host's results stay side by side.
 Usage: ``python benchmarks/fidelity.py [--repeats 401] [--passes 5] [--compiler clang|gcc]``.
 """
 
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from _common import host_machine_or_refuse, write_section  # run as a script: benchmarks/ is on sys.path
+from isa_models.avx2 import vector_alu_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -198,11 +199,6 @@ def wait_for_full_core(machine, *, tries: int = 200) -> bool:
         if k + 1 < tries:
             time.sleep(0.005)
     return False
-
-
-def vector_alu_ports(machine) -> tuple[str, ...]:
-    """The ports an independent vpaddw issues to (Zen 4: FP0-FP3; Golden Cove: p0, p1, p5)."""
-    return machine.timing("avx2.vpaddw").ports[0]
 
 
 def wait_for_quiet(*, limit: float, max_wait: float) -> float:

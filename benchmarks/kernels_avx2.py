@@ -8,22 +8,21 @@ result equals the functional one; the least of `--passes` such medians, the kern
 pass by pass, since other tenants of this shared host only ever add cycles). Results go to docs/benchmarks.md between this script's markers.
 
 Usage: .venv/bin/python benchmarks/kernels_avx2.py [--shape 2560x2560] [--passes 3]
-One section per machine ("kernels_avx2.py zen4", "kernels_avx2.py alderlake-p").
+One section per machine ("kernels_avx2.py zen4", "kernels_avx2.py graniterapids").
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 
 import numpy as np
 
-from isa_models.core.execute import execute
 from isa_models.core.machine import load_machine
 from isa_models.core.timing import time_program
 from kernels import registry
 from kernels.codegen import NativeKernel
+from kernels.codegen.build import measurement_compiler
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 
@@ -32,8 +31,7 @@ from _common import host_machine_or_refuse, machine_facts, publish  # run as a s
 NAME = "kernels_avx2.py"
 
 
-#: clang compiles the emitted C nearly instruction for instruction (benchmarks/fidelity.py).
-COMPILER = "clang" if shutil.which("clang") else "gcc"
+COMPILER = measurement_compiler()
 
 
 def measure(shape: tuple[int, int], machine_name: str, *, passes: int = 3) -> list[dict]:
@@ -50,8 +48,7 @@ def measure(shape: tuple[int, int], machine_name: str, *, passes: int = 3) -> li
         buffers = spec.prepare(codes, q, **p)
         predicted = time_program(program, machine)
         native = NativeKernel(program, compiler=COMPILER)
-        out = native(buffers)
-        same = all(np.array_equal(out[n], v) for n, v in execute(program, buffers).items())
+        same = native.equals_functional(buffers)
         runs.append((native, buffers))
         rows.append({"kernel": spec.name, "exactness": spec.exactness, "predicted": predicted.cycles,
                      "binding": predicted.binding, "measured": [], "native_equal": same,
@@ -65,12 +62,9 @@ def measure(shape: tuple[int, int], machine_name: str, *, passes: int = 3) -> li
     return rows
 
 
-def render(rows: list[dict], shape, machine_name: str, passes: int) -> str:
+def render(rows: list[dict], shape, machine_name: str, passes: int, core: str) -> str:
     info = machine_facts()
     best = min(rows, key=lambda r: r["measured"])
-    from isa_models.core.machine import load_machine
-
-    core = load_machine(machine_name, isa="avx2").host.core
     lines = [f"### AVX2 kernels on {core}, one token, {shape[0]}x{shape[1]} (2B-4T), `benchmarks/{NAME}`", "",
              f"Host: {info.get('model_name')} (family {info.get('family')}, model {info.get('model')}); "
              f"predicted with machine `{machine_name}`; measured = the least of {passes} medians of 51 native "
@@ -100,7 +94,8 @@ def main() -> int:
     if machine is None:
         return code
     shape = tuple(int(x) for x in args.shape.lower().split("x"))
-    text = render(measure(shape, machine.name, passes=args.passes), shape, machine.name, args.passes)
+    text = render(measure(shape, machine.name, passes=args.passes), shape, machine.name, args.passes,
+                  machine.host.core)
     publish(f"{NAME} {machine.name}", text)
     return 0
 

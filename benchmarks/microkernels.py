@@ -21,13 +21,14 @@ import sys
 
 import zen4_calibration as mk  # run as a script: benchmarks/ is on sys.path
 from _common import ROOT, host_machine_or_refuse, load_average, machine_note, publish
+from isa_models.avx2 import vector_alu_ports
 
 NAME = "microkernels.py"
 
 
 def vector_alu_uops(mix, machine) -> int:
-    """Micro-ops per iteration on the vector ALU pipes (the ports an independent vpaddw uses)."""
-    pipes = set(machine.timing("avx2.vpaddw").ports[0])
+    """Micro-ops per iteration on the vector ALU pipes (`isa_models.avx2.vector_alu_ports`)."""
+    pipes = set(vector_alu_ports(machine))
     return sum(count * sum(1 for ports in machine.timing(mk.OPS[op][0]).ports if set(ports) <= pipes)
                for op, count in mix.per_iteration().items())
 
@@ -56,7 +57,7 @@ def render(result: dict, machine, load: float) -> str:
     mae = sum(abs(r["error"]) for r in rows) / len(rows)
     within = sum(1 for r in rows if abs(r["error"]) <= 0.10)
     worst = sorted(rows, key=lambda r: -abs(r["error"]))[:5]
-    pipes = "/".join(machine.timing("avx2.vpaddw").ports[0])
+    pipes = "/".join(vector_alu_ports(machine))
     largest = ", ".join(f"{r['name']} ({r['error']:+.1%})" for r in worst)
     out = [f"## Microkernels on {machine.host.core}: measured vs {machine.name} model (`benchmarks/{NAME}`)", "",
            f"Host: {machine_note()}; {result['machine']['vendor']}, family {result['machine']['family']}, "

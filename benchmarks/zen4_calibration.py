@@ -343,14 +343,11 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=11, help="timed calls per batch (median)")
     ap.add_argument("--only", help="run only mixes whose name contains this text (no files written)")
     args = ap.parse_args(argv)
-    from kernels.codegen import describe_host, host_machine
+    from _common import host_machine_or_refuse   # run as a script: benchmarks/ is on sys.path
 
-    host = host_machine("avx2")
-    if host is None or host.name != "zen4":                         # the fit is zen4.toml's data
-        print(f"zen4_calibration: skipped: this host, {describe_host()}, is not a Zen 4 "
-              f"({'no machine' if host is None else 'machine ' + host.name} models it); "
-              "its cycles cannot calibrate zen4.toml", file=sys.stderr)
-        return 0
+    machine, code = host_machine_or_refuse("zen4_calibration", needs="zen4")   # the fit is zen4.toml's
+    if machine is None:
+        return code
     result = run(repeats=args.repeats, only=args.only, fit=not args.only)
     text = render(result)
     print(text)

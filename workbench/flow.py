@@ -345,45 +345,39 @@ def resolve_machine_name(machine: str, isa: str) -> str:
     """`machine`, or for "host" the machine of `isa` whose [host] table matches this CPU."""
     if machine != "host":
         return machine
-    from kernels.codegen.build import describe_host, host_machine
+    from kernels.codegen.build import host_check
 
-    found = host_machine(isa)
+    found, reason = host_check(None, isa)
     if found is None:
-        raise LookupError(f"--machine host: no {isa} machine models this CPU, {describe_host()} "
-                          f"(see `workbench machines`)")
+        raise LookupError(f"--machine host: {reason}")
     return found.name
 
 
 def check_native_host(machine, isa: str) -> str:
     """The host description when `machine` models this CPU, else a ValueError: native cycles of
     another core would not check the model."""
-    from kernels.codegen.build import describe_host, host_machine
+    from kernels.codegen.build import describe_host, host_check
 
     if isa != "avx2":
         raise ValueError(f"--native: native runs exist for --isa avx2 only, not {isa}")
-    found = host_machine(isa)
-    if found is None or found.name != machine.name:
-        modelled = f"machine {found.name}" if found else f"no {isa} machine"
-        raise ValueError(f"--native: this host, {describe_host()}, is modelled by {modelled}, not "
-                         f"{machine.name}: its cycles cannot check that model (use --machine host)")
+    _, reason = host_check(machine.name, isa)
+    if reason is not None:
+        raise ValueError(f"--native: {reason}, not {machine.name}: its cycles cannot check that model "
+                         f"(use --machine host)")
     return describe_host()
 
 
 def measure_native(runner: "KernelRunner", program, codes: np.ndarray, q: np.ndarray, *,
                    host: str) -> NativeMeasurement:
-    """Compile `program` (clang when present: it emits the Program nearly 1:1), run it natively on
-    the kernel's buffers for `codes` and `q`, compare with the functional run, and time it."""
-    import shutil
-
-    from isa_models.core.execute import execute
+    """Compile `program` (`kernels.codegen.build.measurement_compiler`), run it natively on the
+    kernel's buffers for `codes` and `q`, compare with the functional run, and time it."""
     from kernels.codegen import NativeKernel
+    from kernels.codegen.build import measurement_compiler
 
-    compiler = "clang" if shutil.which("clang") else "gcc"
+    compiler = measurement_compiler()
     buffers = runner.spec.prepare(codes, q, **runner.params)
     native = NativeKernel(program, compiler=compiler)
-    out = native(buffers)
-    equal = all(np.array_equal(np.asarray(out[name]), np.asarray(value))
-                for name, value in execute(program, buffers).items())
+    equal = native.equals_functional(buffers)
     cycles = min(native.time(buffers, repeats=NATIVE_REPEATS, warmup=3).cycles for _ in range(NATIVE_PASSES))
     return NativeMeasurement(cycles, equal, compiler, NATIVE_REPEATS, NATIVE_PASSES, host)
 

@@ -11,4 +11,10 @@ this CPU.
 from isa_models.avx2.forms import AVX2 as ISA, C_PRELUDE, CPU_FLAG_TO_GCC
 from isa_models.avx2 import arith, convert, floatops, logic, loadstore, madd, shift, shuffle  # noqa: F401
 
-__all__ = ["ISA", "C_PRELUDE", "CPU_FLAG_TO_GCC"]
+__all__ = ["ISA", "C_PRELUDE", "CPU_FLAG_TO_GCC", "vector_alu_ports"]
+
+
+def vector_alu_ports(machine) -> tuple[str, ...]:
+    """The vector ALU pipes of an AVX2 machine: the ports a plain vpaddw issues to (Zen 4 FP0-FP3,
+    Golden Cove p0/p1/p5). Probes of full-core throughput and per-pipe pressure tables use it."""
+    return machine.timing("avx2.vpaddw").ports[0]

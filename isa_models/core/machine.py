@@ -225,8 +225,10 @@ def _read_toml(path: Path) -> dict:
 
 
 def _read_with_base(path: Path) -> dict:
-    """The file's tables; with a top-level ``based_on = "<name>"``, every table the file lacks is
-    the named machine's (same folder, one level: the base may not itself be based on another).
+    """The file's tables; with a top-level ``based_on = "<name>"``, every table of facts the file
+    lacks is the named machine's (same folder, one level: the base may not itself be based on
+    another). Identity never carries over: [machine] is the file's own, and without a [host] of
+    its own a machine claims no CPU (two files claiming one CPU would make host_machine ambiguous).
     A machine that shares a core with another (graniterapids: alderlake-p's ports and classes)
     keeps one copy of those facts."""
     data = _read_toml(path)
@@ -238,7 +240,11 @@ def _read_with_base(path: Path) -> dict:
     inherited = _read_toml(path.parent / f"{base}.toml")
     if "based_on" in inherited:
         raise MachineError(f"{path}: based_on {base!r}, which is itself based on another machine")
-    return {**inherited, **data}
+    return {**{k: v for k, v in inherited.items() if k not in _IDENTITY_TABLES}, **data}
+
+
+#: tables a `based_on` machine never takes from its base
+_IDENTITY_TABLES = ("machine", "host")
 
 
 def _resolve(name: str, isa: str | None) -> Path:

@@ -7,11 +7,11 @@ to core cycles (`calibrate`), `machine_info` names the CPU the numbers come from
 `host_machine` picks the machine description that models it.
 """
 
-from kernels.codegen.build import compile_shared, describe_host, host_machine, machine_info
+from kernels.codegen.build import compile_shared, describe_host, host_check, host_machine, machine_info
 from kernels.codegen.c_emit import emit_asm, emit_c, render_asm, render_c
 from kernels.codegen.native import NativeKernel
 from kernels.codegen.timing import Calibration, TimingResult, calibrate
 
 __all__ = ["emit_c", "emit_asm", "render_c", "render_asm", "NativeKernel", "calibrate", "Calibration",
            "TimingResult", "compile_shared", "machine_info",
-           "host_machine", "describe_host"]
+           "host_machine", "host_check", "describe_host"]

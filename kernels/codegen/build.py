@@ -16,7 +16,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["BASE_FLAGS", "build_dir", "compile_shared", "compile_asm", "cpu_flags", "machine_info", "host_machine", "describe_host",
+__all__ = ["BASE_FLAGS", "build_dir", "compile_shared", "compile_asm", "cpu_flags", "machine_info", "host_machine", "host_check",
+           "measurement_compiler",
+           "describe_host",
            "missing_cpu_flags", "flags_for"]
 
 BASE_FLAGS = ("-O2", "-mavx2", "-mfma")
@@ -77,6 +79,25 @@ def host_machine(isa: str = "avx2"):
                 vendor=str(info["vendor"]), family=info["family"], model=info["model"], flags=flags):
             return machine
     return None
+
+
+def measurement_compiler() -> str:
+    """The compiler for code whose cycles are compared with a model: clang when on PATH (it
+    compiles the emitted C nearly one instruction per Program instruction), else gcc (gcc 12 adds
+    register copies around vpdpbusd and spills in tl2: benchmarks/fidelity.py)."""
+    return "clang" if shutil.which("clang") else "gcc"
+
+
+def host_check(wanted: str | None = None, isa: str = "avx2"):
+    """``(machine, None)`` when the machine of `isa` that models this CPU exists and is `wanted`
+    (any, when None); else ``(machine or None, reason)``, the reason one clause naming this CPU
+    and what models it, for the caller's one-line refusal or skip."""
+    machine = host_machine(isa)
+    if machine is not None and wanted in (None, machine.name):
+        return machine, None
+    modelled = f"no {isa} machine" if machine is None else f"machine {machine.name}"
+    return machine, (f"this host, {describe_host()}, is modelled by {modelled} (`workbench machines`; "
+                     f"the [host] tables of isa_models/machines/{isa}/*.toml)")
 
 
 def describe_host() -> str:

@@ -169,7 +169,7 @@ def measure(program: Program, *, machine, compiler: str = "gcc", passes: int = 5
 def main(argv=None) -> int:
     """Print the chain and hiding tables for `--machine` (default: the machine modelling this host)."""
     from isa_models.core.machine import load_machine
-    from kernels.codegen.build import describe_host, host_machine
+    from kernels.codegen.build import host_check
 
     ap = argparse.ArgumentParser(description="Store-to-load forwarding probes: native vs model.")
     ap.add_argument("--machine", help="avx2 machine of the model column (default: the one whose [host] "
@@ -177,14 +177,13 @@ def main(argv=None) -> int:
     ap.add_argument("--compiler", default="gcc")
     ap.add_argument("--vnni", action="store_true", help="also time vnni's epilogue variants (clang, M=64, K=1024)")
     args = ap.parse_args(argv)
-    host = host_machine("avx2")
+    host, reason = host_check(args.machine)
     if args.machine is None and host is None:
-        print(f"forwarding: no avx2 machine models this host, {describe_host()}; pass --machine", file=sys.stderr)
+        print(f"forwarding: {reason}; pass --machine", file=sys.stderr)
         return 2
     machine = load_machine(args.machine or host.name, isa="avx2")
-    if host is None or host.name != machine.name:
-        print(f"note: this host, {describe_host()}, is not the core of machine {machine.name}: "
-              "the measured and model columns are different cores")
+    if reason is not None:
+        print(f"note: {reason}: the measured and model ({machine.name}) columns are different cores")
     if args.vnni:
         _vnni_table(machine)
     print("| chain (load -> vpaddd -> store), cycles/iteration | measured | model |\n|---|---|---|")

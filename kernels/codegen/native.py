@@ -100,6 +100,15 @@ class NativeKernel:
         self._kernel(*[a.ctypes.data for a in arrays.values()])
         return arrays
 
+    def equals_functional(self, buffers: Mapping[str, np.ndarray]) -> bool:
+        """Whether one native run leaves every buffer `isa_models.core.execute` returns equal, byte
+        for byte, to the functional run on the same `buffers`."""
+        from isa_models.core.execute import execute
+
+        out = self(buffers)
+        return all(np.array_equal(out[name], np.asarray(value).view(np.uint8).reshape(-1))
+                   for name, value in execute(self.program, buffers).items())
+
     def time(self, buffers: Mapping[str, np.ndarray], *, repeats: int = 101, warmup: int = 10) -> TimingResult:
         """Median core cycles per call over `repeats` calls (after `warmup` untimed-for-result calls).
 

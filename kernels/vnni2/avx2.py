@@ -4,9 +4,9 @@ Kernel layer; this project's design, the second after vnni. Same weights (i2s_x8
 shifts and second reduction loop; `kernels.vnni.avx2.build` with ``rows_per_block=2,
 chains=1``: each 32-byte activation quarter is loaded once per block into a register and feeds
 the vpdpbusd of two rows (one accumulator set per row), so a row-block takes 3 loads instead of 5
-and no vpdpbusd has a memory operand. Aimed at the Golden Cove-class host, where vnni's
-load -> vpand -> vpdpbusd-with-memory pattern runs ~28% slower than modelled
-(isa_models/machines/README.md, "Golden Cove class"); fewer loads help every core. Exact, as vnni.
+and no vpdpbusd has a memory operand. Aimed at the Granite Rapids host, where vnni's
+load -> vpand -> vpdpbusd-with-memory pattern runs 20-28% slower than modelled
+(isa_models/machines/README.md, "Granite Rapids"); fewer loads help every core. Exact, as vnni.
 """
 
 from __future__ import annotations

@@ -3,27 +3,18 @@ renders every row with its error, and a host no machine models is refused with o
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import benchmark_script
 
 from isa_models.core.machine import load_machine
-
-_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def script():
-    sys.path.insert(0, str(_DIR))                    # the script imports its siblings by name
-    try:
-        spec = importlib.util.spec_from_file_location("microkernels", _DIR / "microkernels.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    with benchmark_script("microkernels") as module:
         yield module
-    finally:
-        sys.path.remove(str(_DIR))
 
 
 def test_vector_alu_uops_follow_the_machine(script):

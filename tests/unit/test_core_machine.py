@@ -178,7 +178,7 @@ def test_based_on_takes_the_missing_tables_from_the_named_machine(tmp_path: Path
     m = load_machine(derived)
     assert m.classes == base.classes and m.ports == base.ports and m.dispatch_width == base.dispatch_width
     assert m.clock_ghz == 3.0 and [lv.size_bytes for lv in m.memory] == [1024]
-    assert m.host == base.host                        # a table the file lacks: the base's
+    assert m.host is None                             # identity is never inherited: it claims no CPU
     assert load_machine("graniterapids", isa="avx2").classes == base.classes     # one copy of Golden Cove
     derived.write_text(derived.read_text().replace('"alderlake-p"', '"nope"'))
     with pytest.raises(MachineError, match=r"derived.toml: key 'based_on' names no machine file 'nope'"):

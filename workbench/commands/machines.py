@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _avx2_rows(host_name: str | None) -> list[dict]:
+    from isa_models.avx2 import vector_alu_ports
     from isa_models.core.machine import load_machine, machine_names
 
     rows = []
@@ -38,7 +39,7 @@ def _avx2_rows(host_name: str | None) -> list[dict]:
         m = load_machine(name, isa="avx2")
         rows.append({"isa": "avx2", "name": name, "core": m.host.core if m.host else m.description,
                      "clock_ghz": m.clock_ghz, "engine": m.engine, "dispatch_width": m.dispatch_width,
-                     "rob_size": m.rob_size, "vector_alu_pipes": list(m.timing("avx2.vpaddw").ports[0]),
+                     "rob_size": m.rob_size, "vector_alu_pipes": list(vector_alu_ports(m)),
                      "host": name == host_name, "file": str(m.path)})
     return rows
 
