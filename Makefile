@@ -15,8 +15,12 @@ SYSTEM_TOOLS    := iverilog qemu-aarch64 aarch64-linux-gnu-gcc clang ld.lld llvm
 simulate: venv
 	$(WB) simulate --isa avx2 --machine zen4 --kernel tl2 --model bitnet-b1.58-2B-4T --layer 0
 
+# Extra pytest arguments; empty runs the whole suite. Skip the slow tests (more than ~5 s each):
+#   make test PYTEST_ARGS='-m "not slow"'
+PYTEST_ARGS ?=
+
 test: sysdeps venv
-	TORCHDYNAMO_DISABLE=1 HF_HUB_OFFLINE=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q tests
+	TORCHDYNAMO_DISABLE=1 HF_HUB_OFFLINE=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 venv: $(VENV)/.installed
 
@@ -37,8 +41,9 @@ sysdeps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
 	else echo "not root: tests needing$$missing will skip"; fi
 
+# Every benchmark script, then the host probes of every architecture (each skips a host it does not measure).
 benchmarks: venv
-	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+	for b in benchmarks/*.py benchmarks/probes/*/*.py; do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info sims/build

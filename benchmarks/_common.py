@@ -1,11 +1,12 @@
 """Shared helpers of the benchmark scripts: machine facts, load average, docs/benchmarks.md sections.
 
 Benchmarks sit outside the package, on top of everything. Each script (run as
-``python benchmarks/<script>.py``, so this directory is on sys.path) notes the machine it ran on
+``python benchmarks/<script>.py``, so this directory is on sys.path; the host probes in
+``benchmarks/probes/<arch>/`` put it there themselves) notes the machine it ran on
 (`machine_facts`, `machine_note`, from lscpu and /proc/cpuinfo), the host's load
 (`load_average`) and writes only its own section of docs/benchmarks.md (`write_section`: the
 text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``, created if absent; `publish`
-prints the section and writes it).
+prints the section and writes it; `script_path` is the script's path as its section cites it).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import os
 import platform
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 __all__ = ["ROOT", "DOC", "machine_facts", "machine_note", "load_average", "write_section", "publish",
-           "host_machine_or_refuse"]
+           "script_path", "host_machine_or_refuse"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -74,6 +76,22 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def script_path(file: str | Path) -> str:
+    """A script's path from the repository root, as its section cites it.
+
+    ``script_path(__file__)`` in ``benchmarks/probes/x86/zen4_window.py`` gives
+    ``"benchmarks/probes/x86/zen4_window.py"``.
+
+    Raises
+    ------
+    ValueError : `file` is not inside the repository.
+    """
+    path = Path(file).resolve()
+    if not path.is_relative_to(ROOT):
+        raise ValueError(f"script_path: {path} is not inside the repository {ROOT}")
+    return path.relative_to(ROOT).as_posix()
+
+
 def write_section(name: str, text: str, *, doc: Path | None = None) -> Path:
     """Replace the ``<!-- BEGIN name -->`` ... ``<!-- END name -->`` section of `doc` with `text`.
 
@@ -124,9 +142,7 @@ def host_machine_or_refuse(script: str, wanted: str | None = None, *, needs: str
     that model), code 0 ("skipped") when the host is not the core the script itself `needs`, or
     no machine models it and nothing was asked for, so `make benchmarks` runs on any host.
     """
-    import sys
-
-    from kernels.codegen import host_check
+    from kernels.codegen import host_check   # lazy: the benchmarks that never run native code skip codegen
 
     machine, reason = host_check(wanted or needs, isa)
     if reason is None:

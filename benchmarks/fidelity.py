@@ -183,14 +183,14 @@ def other_cpu_use(interval: float = 0.5) -> float:
 
 
 def wait_for_full_core(machine, *, tries: int = 200) -> bool:
-    """Probe the core (`kernels.codegen.timing.vector_alu_throughput`) until it delivers FULL_CORE of
+    """Probe the core (`kernels.codegen.targets.x86_tsc.vector_alu_throughput`) until it delivers FULL_CORE of
     the machine's FP pipe count, at most `tries` probes (~0.1 ms each, with 5 ms pauses); True if it
     did. Another VM's thread on this vCPU's sibling hyperthread is invisible to /proc but halves
     throughput-bound kernels for tenths of seconds at a time; timing only undisturbed stretches
     keeps it out of the figures."""
     import time
 
-    from kernels.codegen.timing import vector_alu_throughput
+    from kernels.codegen.targets.x86_tsc import vector_alu_throughput
 
     pipes = len(vector_alu_ports(machine))
     for k in range(tries):
@@ -217,7 +217,7 @@ def wait_for_quiet(*, limit: float, max_wait: float) -> float:
 def fresh_calibration():
     """A new TSC -> core-cycle calibration (calibrate() caches per arguments, so vary them): the
     core clock of a shared VM host moves between runs, the TSC does not."""
-    from kernels.codegen import calibrate
+    from kernels.codegen.targets.x86_tsc import calibrate
 
     return calibrate(repeats=15, iterations=100_000 + next(_CALIBRATIONS))
 
@@ -254,9 +254,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from isa_models.core.machine import load_machine
-    from kernels.codegen import calibrate, machine_info
     from kernels.codegen.c_emit import program_requirements
-    from kernels.codegen.build import missing_cpu_flags
+    from kernels.codegen.host import machine_info, missing_cpu_flags
+    from kernels.codegen.targets.x86_tsc import calibrate
     from kernels.registry import kernels
 
     machine, code = host_machine_or_refuse("fidelity", args.machine)

@@ -22,7 +22,7 @@ from isa_models.core.machine import load_machine
 from isa_models.core.timing import time_program
 from kernels import registry
 from kernels.codegen import NativeKernel
-from kernels.codegen.build import measurement_compiler
+from kernels.codegen.targets.x86_avx2 import measurement_compiler
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear
 

@@ -1,7 +1,7 @@
 """Array utilization of the NPU GEMV/GEMM kernel on the BitNet b1.58 2B-4T projection shapes.
 
 For every NPU machine (isa_models/machines/npu/*.toml) and every 2B-4T projection shape, builds
-kernels.npu's tiled program (decode GEMV, and a 4-token GEMM), lowers it and runs the NPU cycle
+kernels.npu_gemm's tiled program (decode GEMV, and a 4-token GEMM), lowers it and runs the NPU cycle
 model: cycles, time at the machine clock, utilization (ideal MAC cycles / cycles, Gemmini's
 definition), the binding unit, the largest stall cause and DRAM bytes; plus the projections of
 one whole 2B-4T token (30 layers). The cycle model is deterministic, so one run is exact.
@@ -21,7 +21,7 @@ NAME = Path(__file__).name
 
 def measure(params, m: int, k: int, tokens: int) -> dict:
     from isa_models.npu import lower, time_lowered
-    from kernels.npu import gemm_program, plan_gemm
+    from kernels.npu_gemm.npu import gemm_program, plan_gemm
 
     plan = plan_gemm(params, m, k, tokens=tokens)
     t = time_lowered(lower(gemm_program(params, m, k, tokens=tokens, plan=plan)))
@@ -65,7 +65,7 @@ def main() -> int:
     elapsed = time.perf_counter() - t0
     text = f"""## NPU array utilization on the 2B-4T shapes (`benchmarks/npu_utilization.py`)
 
-kernels.npu `npu_gemm` on every NPU machine, timed by the NPU cycle model (isa_models.npu.timing,
+kernels.npu_gemm `npu_gemm` on every NPU machine, timed by the NPU cycle model (isa_models.npu.timing,
 which the RTL matches cycle for cycle: tests/rtl). Utilization = ideal MAC cycles (M*K*T / (R*C)) /
 cycles. Decode GEMV (one token) per shape; the last column is the same shape with {args.tokens} tokens
 (GEMM: each weight chunk serves up to acc_banks tokens). The cycle model is deterministic: one run.

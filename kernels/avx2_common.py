@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2 import ISA
-from isa_models.core.program import Mem, ProgramBuilder, VReg
+from isa_models.core.program import Mem, VReg
+from isa_models.core.builder import ProgramBuilder
 from kernels.registry import KernelSpec
 from workbench.formats import get_format
 

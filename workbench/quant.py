@@ -1,6 +1,6 @@
 """Quantizers: absmean ternary weights and per-token absmax int8 activations.
 
-Ground-truth layer (imports nothing else of the project). The formulas and rounding rules are
+Ground-truth layer (imports only the leaf `workbench.errors`). The formulas and rounding rules are
 exactly those of research/reference.md §1.3, §4 and §6; two activation-scale conventions exist
 and are selectable:
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.errors import UnknownNameError
+
 __all__ = ["CONVENTIONS", "quantize_weights", "quantize_activations", "activation_scale",
            "dequantize_output"]
 
@@ -25,7 +27,7 @@ _EPS = np.float32(1e-5)
 
 def _check_convention(convention: str) -> None:
     if convention not in CONVENTIONS:
-        raise ValueError(f"unknown scale convention {convention!r}; valid: {', '.join(CONVENTIONS)}")
+        raise UnknownNameError(f"unknown scale convention {convention!r}; valid: {', '.join(CONVENTIONS)}")
 
 
 def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, np.float32]:

@@ -1,10 +1,12 @@
-"""Text and JSON reports of a simulate run (`workbench.flow.SimulationRun`).
+"""Text and JSON reports of a simulate run (`workbench.flow.SimulationRun`), for every ISA.
 
-Top of the flow (DESIGN.md §6). `render_text` prints the per-projection table (status, cycles,
-time at the machine clock, GOP/s, bytes moved, binding bound), the chosen views once per unique
-shape, and for a whole-token run the per-token time and tokens/s for 1..N cores against the DRAM
-roofline. `write_outputs` writes the JSON (results beside the resolved machine, kernel and model
-configuration) to a file, or a directory with the JSON and the text report.
+Top of the flow (DESIGN.md §6). `render_text` is read in ten seconds: the defaults taken and why,
+one line of configuration, the per-projection table (status, cycles, time at the machine clock,
+GOP/s, bytes moved, binding bound), the engine's own per-shape figures when it reports any
+(``extra``), the cross-checks, the per-token projection of a whole-token run, then one line saying
+what VERIFIED was compared against, the binding bounds in words and a pointer to
+docs/reports.md. The full per-shape views come only when asked for. `write_outputs` writes the
+JSON (results beside the resolved configuration) to a file, or a directory with the text report.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["short_binding", "render_text", "render_projection_table", "render_projection_kinds", "render_native",
-           "render_token", "write_outputs"]
+import numpy as np
 
+from workbench.flow.crosscheck import get_crosscheck
 
-def _status(check) -> str:
-    if check.status == "LOSSY":
-        e = check.error or {}
-        return f"LOSSY (rel RMS {e.get('rel_rms', float('nan')):.2e}, max |err| {e.get('max_abs', 0):.3g})"
-    if check.status == "FAILED":
-        more = f" (+{check.mismatches - 1} more rows)" if check.mismatches > 1 else ""
-        return f"FAILED {check.mismatch}{more}"
-    return "VERIFIED"
+__all__ = ["short_binding", "describe_binding", "table_binding", "render_text", "render_projection_table",
+           "render_projection_kinds", "render_extra", "render_token", "render_verdict", "render_bounds",
+           "write_outputs", "LEGEND"]
+
+LEGEND = "docs/reports.md"
+
+#: a bound's kind (`isa_models.core.timing` names) -> words; "{d}" is its detail
+_BOUND_WORDS = {"ports": "execution ports {d} saturated", "issue_cap": "a port group's issue cap ({d})",
+                "dispatch": "dispatch width ({d})", "recurrence": "a loop-carried dependency chain ({d})",
+                "memory": "bandwidth from {d}",
+                "latency/scheduling": "latency and scheduling (simulated > every analytic bound by 10%)"}
 
 
 def short_binding(binding: str) -> str:
@@ -32,17 +37,52 @@ def short_binding(binding: str) -> str:
     return f"loop {parts[-1]}" if len(parts) > 1 else binding
 
 
+def _parse_binding(binding: str) -> tuple[str, str, str]:
+    """(loop, kind, detail) of a binding bound's innermost cause ('' when absent)."""
+    short = short_binding(binding)
+    loop = ""
+    if short.startswith("loop "):
+        loop, _, short = short[len("loop "):].partition(": ")
+    kind, _, detail = short.partition(" (")
+    return loop, kind, detail[:-1] if detail.endswith(")") else detail
+
+
+def _bound_words(kind: str, detail: str, loop: str) -> str:
+    words = _BOUND_WORDS.get(kind)
+    text = words.format(d=detail) if words and detail else (kind if words is None or not detail else words)
+    if words is None and detail:
+        text = f"{kind} ({detail})"
+    return text + (f" in loop {loop}" if loop else "")
+
+
+def describe_binding(binding: str) -> str:
+    """The innermost cause of a binding bound in words: 'inner loop r: ports (p0+p1+p5)' ->
+    'execution ports p0+p1+p5 saturated in loop r'; an engine's own wording is kept as is."""
+    return _bound_words(*_parse_binding(binding)[1:], _parse_binding(binding)[0])
+
+
+def table_binding(binding: str, *, width: int = 40) -> str:
+    """The innermost cause for a table column: its detail dropped when it would not fit."""
+    short = short_binding(binding)
+    if len(short) <= width:
+        return short
+    loop, kind, _ = _parse_binding(binding)
+    return f"loop {loop}: {kind}" if loop else kind
+
+
+def _users(run, key) -> str:
+    return ",".join(run.shapes[key].projections)
+
+
 def render_projection_table(run) -> str:
     """One row per projection: layer, name, shape, check, cycles, time, GOP/s, bytes, bound."""
-    lines = [f"{'layer':>5} {'proj':<5} {'M':>6} {'K':>6} {'check':<9} {'cycles':>12} {'time us':>10} "
+    lines = [f"{'layer':>5} {'proj':<5} {'M':>6} {'K':>6} {'check':<11} {'cycles':>12} {'time us':>10} "
              f"{'GOP/s':>8} {'bytes':>11}  binding bound"]
     for p in run.projections:
-        c, t = p.check, p.timing
-        lines.append(f"{c.layer:>5} {c.proj:<5} {c.M:>6} {c.K:>6} {c.status:<9} {t.cycles:>12,.0f} "
-                     f"{t.seconds * 1e6:>10.2f} {t.gops:>8.1f} {t.bytes_moved:>11,}  {short_binding(t.binding)}")
-    for p in run.projections:
-        if p.check.status != "VERIFIED":
-            lines.append(f"  layer {p.check.layer} {p.check.proj}: {_status(p.check)}")
+        t = p.timing
+        lines.append(f"{p.layer:>5} {p.proj:<5} {t.M:>6} {t.K:>6} {p.check.status:<11} {t.cycles:>12,.0f} "
+                     f"{t.seconds * 1e6:>10.2f} {t.gops:>8.1f} {t.bytes_moved:>11,}  {table_binding(t.binding)}")
+    lines += _failure_lines(run)
     return "\n".join(lines)
 
 
@@ -52,32 +92,47 @@ def render_projection_kinds(run) -> str:
              f"{'cycles/token':>14} {'GOP/s':>8}  binding bound"]
     kinds: dict = {}
     for p in run.projections:
-        kinds.setdefault(p.check.proj, []).append(p)
+        kinds.setdefault(p.proj, []).append(p)
     for proj, ps in kinds.items():
         t = ps[0].timing
         ok = sum(p.check.ok for p in ps)
         lines.append(f"{proj:<5} {t.M:>6} {t.K:>6} {len(ps):>6} {ok:>8} {t.cycles:>13,.0f} "
-                     f"{sum(p.timing.cycles for p in ps):>14,.0f} {t.gops:>8.1f}  {short_binding(t.binding)}")
-    for p in run.projections:
-        if not p.check.ok:
-            lines.append(f"  layer {p.check.layer} {p.check.proj}: {_status(p.check)}")
+                     f"{sum(p.timing.cycles for p in ps):>14,.0f} {t.gops:>8.1f}  {table_binding(t.binding)}")
+    lines += _failure_lines(run)
     return "\n".join(lines)
 
 
-def render_native(run) -> str:
-    """`--native`: per unique shape, the model's cycles beside the emitted C measured on this CPU."""
-    shapes = [(key, s) for key, s in run.shapes.items() if s.native is not None]
+def _failure_lines(run) -> list[str]:
+    return [f"  layer {p.layer} {p.proj}: {p.check.describe()}" for p in run.projections
+            if p.check.status != "VERIFIED"]
+
+
+def _number(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
+        return f"{int(v):,}"
+    return f"{float(v):.4g}"
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def render_extra(run) -> str:
+    """The engine's own figures per unique shape (``timing.extra``): numbers on one line, each
+    table of numbers (stalls by cause, traffic) on its own; anything else is in the JSON."""
+    shapes = [(key, s) for key, s in run.shapes.items() if s.extra]
     if not shapes:
         return ""
-    n = shapes[0][1].native
-    lines = [f"Native on {n.host}: emitted C ({n.compiler} -O2), least of {n.passes} medians of "
-             f"{n.repeats} calls, core cycles (rdtsc calibrated); outputs compared with the functional run",
-             f"{'M':>6} {'K':>6} {'projections':<16} {'model cycles':>13} {'measured':>13} "
-             f"{'measured/model':>15}  native == functional"]
+    lines = [f"Engine figures per shape ({run.config['machine'].get('engine', '?')} engine; the JSON has all):"]
     for (M, K), s in shapes:
-        users = ",".join(sorted({p.check.proj for p in run.projections if (p.check.M, p.check.K) == (M, K)}))
-        lines.append(f"{M:>6} {K:>6} {users:<16} {s.cycles:>13,.0f} {s.native.cycles:>13,.0f} "
-                     f"{s.native.cycles / s.cycles:>15.2f}  {'yes' if s.native.equal else 'NO'}")
+        scalars = [f"{k} {_number(v)}" for k, v in s.extra.items() if _is_number(v)]
+        lines.append(f"  {M}x{K} {','.join(s.projections)}: " + ", ".join(scalars))
+        for k, v in s.extra.items():
+            if isinstance(v, dict) and v and all(_is_number(x) for x in v.values()):
+                items = sorted(v.items(), key=lambda kv: -float(kv[1])) if k.startswith("stall") else v.items()
+                lines.append(f"    {k}: " + ", ".join(f"{kk} {_number(vv)}" for kk, vv in items))
     return "\n".join(lines)
 
 
@@ -86,13 +141,14 @@ def render_token(run) -> str:
     tok = run.token
     m = run.config["machine"]
     n_ok = sum(p.check.ok for p in run.projections)
-    lines = [f"Whole token: {len(run.projections)} projections ({len(run.config['layers'])} layers x 7), "
-             f"{n_ok} verified" + ("" if run.verified else f", {len(run.failures)} FAILED"),
-             f"  timing computed once per unique shape: "
-             + ", ".join(f"{M}x{K}" for (M, K) in run.shapes),
+    layers = len(run.config["layers"])
+    lines = [f"Whole token: {len(run.projections)} projections ({layers} layers x "
+             f"{len(run.projections) // max(layers, 1)}), {n_ok} verified"
+             + ("" if not run.failures else f", {len(run.failures)} FAILED"),
+             "  timing computed once per unique shape: " + ", ".join(f"{M}x{K}" for (M, K) in run.shapes),
              f"  kernel cycles per token (1 core): {tok.kernel_cycles:,.0f} = "
              f"{tok.kernel_seconds * 1e3:.3f} ms at {m['clock_ghz']:g} GHz",
-             f"  packed weight bytes per token: {tok.weight_bytes:,} ({run.config['kernel'].get('format', '?')})",
+             f"  bytes per token: {tok.weight_bytes:,} ({tok.weight_source})",
              "  (ternary projections only: attention, norms and the lm_head are not modelled)",
              "",
              f"{'cores':>5} {'tokens/s':>10} {'compute tok/s':>14} {'DRAM roofline tok/s':>20} "
@@ -103,46 +159,71 @@ def render_token(run) -> str:
     return "\n".join(lines)
 
 
+def render_verdict(run) -> str:
+    """One line: the run's status word and what it was compared against."""
+    n = len(run.projections)
+    against = run.config["compared_against"]
+    if run.failures:
+        first = run.failures[0]
+        return (f"FAILED: {len(run.failures)} of {n} projections differ ({against}); first: layer "
+                f"{first.layer} {first.proj}: {first.check.describe()}")
+    if run.crosscheck_failures:
+        return (f"FAILED: cross-check {', '.join(run.crosscheck_failures)} differs from the functional run "
+                f"(table above); the {n} projections match the reference ({against})")
+    statuses = {p.check.status for p in run.projections}
+    word = "ALL VERIFIED" if statuses == {"VERIFIED"} else "OK (lossy kernel: error measured, no equality)"
+    agree = "".join(f"; cross-check {name} agrees" for name in run.crosschecks)
+    return f"{word}: {n} projections, {against}{agree}"
+
+
+def render_bounds(run) -> str:
+    """One line: the binding bound of each unique shape in words, shapes with the same cause
+    grouped (a detail that differs between them, such as a transfer count, is left out)."""
+    groups: dict[tuple[str, str], list] = {}
+    for s in run.shapes.values():
+        loop, kind, detail = _parse_binding(s.binding)
+        groups.setdefault((kind, loop), []).append((detail, s.projections))
+    parts = []
+    for (kind, loop), members in groups.items():
+        details = {d for d, _ in members}
+        words = _bound_words(kind, details.pop() if len(details) == 1 else "", loop)
+        parts.append(f"{words} ({', '.join(p for _, projs in members for p in projs)})")
+    return "Bound by: " + "; ".join(parts)
+
+
 def render_text(run) -> str:
-    """The full text report of a run."""
+    """The text report of a run (see the module docstring)."""
     cfg = run.config
     k, m, model = cfg["kernel"], cfg["machine"], cfg["model"]
-    head = [f"Kernel {k.get('name')} ({k.get('isa')}, format {k.get('format')}, {k.get('exactness')}) "
-            f"on {m['name']} @ {m['clock_ghz']:g} GHz; model {model['name']} "
-            f"(weights seed {model['weights_seed']}); activations: {cfg['activations']}; "
-            f"memory: {cfg['memory']}",
-            ""]
-    body = [render_projection_table(run) if run.token is None else render_projection_kinds(run)]
-    if cfg["views"]:
-        for (M, K), shape in run.shapes.items():
-            users = sorted({p.check.proj for p in run.projections if (p.check.M, p.check.K) == (M, K)})
-            for name, view in shape.views.items():
-                body += ["", f"--- {name} view, shape M={M} K={K} ({', '.join(users)}) ---",
-                         view.render_text()]
-    native = render_native(run)
-    if native:
-        body += ["", native]
+    scope = f"layer {cfg['layers'][0]}" if not cfg["whole_token"] else f"whole token ({len(cfg['layers'])} layers)"
+    head = [f"default {line}" for line in run.defaults]
+    head.append(f"Kernel {k['name']} ({k['isa']}, format {k['format']}, {k['exactness']}) on {m['name']} "
+                f"@ {m['clock_ghz']:g} GHz ({m.get('engine', '?')} engine); model {model['name']} "
+                f"(weights seed {model['weights_seed']}), {scope}; activations: {cfg['activations']}; "
+                f"memory: {cfg['memory']}")
+    body = ["", render_projection_table(run) if not cfg["whole_token"] else render_projection_kinds(run)]
+    extra = render_extra(run)
+    if extra:
+        body += ["", extra]
+    for (M, K), shape in run.shapes.items():
+        for name, view in shape.views.items():
+            body += ["", f"--- {name} view, shape M={M} K={K} ({', '.join(shape.projections)}) ---",
+                     view.render_text()]
+    for name, result in run.crosschecks.items():
+        body += ["", get_crosscheck(name).render(result)]
     if run.token is not None:
         body += ["", render_token(run)]
-    if run.failures:
-        verdict = (f"FAILED: {len(run.failures)} projection(s) differ from the reference; first: "
-                   f"layer {run.failures[0].layer} {run.failures[0].proj} {run.failures[0].mismatch}")
-    elif run.native_mismatches:
-        verdict = (f"FAILED: the native run differs from the functional run for shape(s) "
-                   f"{', '.join(f'{M}x{K}' for M, K in run.native_mismatches)}")
-    elif all(p.check.status == "VERIFIED" for p in run.projections):
-        verdict = "ALL VERIFIED"
-    else:
-        verdict = "OK (lossy kernel: errors measured above)"
-    return "\n".join(head + body + ["", verdict])
+    views = "" if cfg["views"] else "; per-shape views: --views"
+    tail = ["", render_verdict(run), render_bounds(run), f"Legend: {LEGEND}{views}"]
+    return "\n".join(head + body + tail)
 
 
 def write_outputs(run, *, json_path: str | None = None, out_dir: str | None = None,
-                  text: str | None = None, extra_files: dict | None = None) -> list[Path]:
+                  text: str | None = None) -> list[Path]:
     """Write the run's JSON (with its resolved configuration) and, for `out_dir`, the text report.
 
-    Returns the paths written. `extra_files` maps a file name in `out_dir` to bytes already
-    written elsewhere (listed only).
+    Returns the paths written: `json_path`; in `out_dir`, simulate.json, config.json and (with
+    `text`) report.txt.
     """
     written = []
     data = json.dumps(run.to_json(), indent=2, default=_jsonable)
@@ -163,16 +244,12 @@ def write_outputs(run, *, json_path: str | None = None, out_dir: str | None = No
 
 
 def _jsonable(x):
-    import numpy as np
-
-    if isinstance(x, (np.integer,)):
+    if isinstance(x, np.integer):
         return int(x)
-    if isinstance(x, (np.floating,)):
+    if isinstance(x, np.floating):
         return float(x)
     if isinstance(x, np.ndarray):
         return x.tolist()
     if isinstance(x, (set, tuple, frozenset)):
         return list(x)
-    if isinstance(x, Path):
-        return str(x)
     return str(x)

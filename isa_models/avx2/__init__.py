@@ -8,10 +8,26 @@ floatops (fp32); the native oracle (tests/oracle/test_avx2_native.py) checks eve
 this CPU.
 """
 
-from isa_models.avx2.forms import AVX2 as ISA, C_PRELUDE, CPU_FLAG_TO_GCC
+from isa_models.avx2.forms import AVX2 as ISA, C_PRELUDE
 from isa_models.avx2 import arith, convert, floatops, logic, loadstore, madd, shift, shuffle  # noqa: F401
+from isa_models.registry import IsaPlugin
 
-__all__ = ["ISA", "C_PRELUDE", "CPU_FLAG_TO_GCC", "vector_alu_ports"]
+__all__ = ["ISA", "C_PRELUDE", "vector_alu_ports", "PLUGIN"]
+
+#: The ISA as the layers above the engines see it (`isa_models.registry`).
+PLUGIN = IsaPlugin(
+    name="avx2",
+    description="x86-64 AVX2 (VEX, 256-bit ymm) plus the EVEX AVX512-VNNI vpdpbusd ymm form",
+    # zen4: the core the AVX2 model was first calibrated on (docs/benchmarks.md, fidelity.py zen4)
+    default_machine="zen4",
+    # fastest exact first, as measured on Zen 4 and Golden Cove (docs/benchmarks.md, kernels_avx2.py);
+    # i2s (bounded) and tmac (lossy) are never a default
+    kernel_preference=("vnni2", "vnni", "tq2", "tl2"),
+    isa=ISA,
+    codegen_target="x86_avx2",
+    crosschecks=("native", "emulator"),
+    describe_machine=lambda machine: {"vector ALU": "/".join(vector_alu_ports(machine))},
+)
 
 
 def vector_alu_ports(machine) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import binary, unary
-from isa_models.avx2.lanes import lanes, saturate, to_bytes, wrap
+from isa_models.core.lanes import lanes, saturate, to_bytes, wrap
 
 __all__ = [
     "vpaddb_ymm", "vpaddw_ymm", "vpaddd_ymm", "vpaddq_ymm", "vpaddsb_ymm", "vpaddsw_ymm",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, X, Y, binary
-from isa_models.avx2.lanes import lanes, per128, saturate, to_bytes
+from isa_models.core.lanes import lanes, per128, saturate, to_bytes
 from isa_models.core.isa import mem
 
 __all__ = ["vpmovsxbw_ymm", "vpmovzxbw_ymm", "vpmovsxwd_ymm", "vpmovzxwd_ymm", "vpmovsxbd_ymm",

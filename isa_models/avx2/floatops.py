@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, Y
-from isa_models.avx2.lanes import lanes, to_bytes
+from isa_models.core.lanes import lanes, to_bytes
 from isa_models.avx2.loadstore import vpbroadcastd_ymm_m
 from isa_models.core.isa import InstrDef, mem
 

@@ -18,10 +18,11 @@ from typing import Callable
 
 from isa_models.core.isa import ISA, InstrDef, imm, mem, reg
 
-__all__ = ["AVX2", "Y", "X", "G", "I8", "I1", "C_PRELUDE", "CPU_FLAG_TO_GCC", "binary",
+__all__ = ["AVX2", "Y", "X", "G", "I8", "I1", "C_PRELUDE", "binary",
            "unary", "mem_form", "vnni_required"]
 
-AVX2 = ISA("avx2", register_files={"ymm": (16, 32), "gpr": (16, 8)})
+#: VEX encoding: an xmm result zeroes bits 255:128 of its ymm register (Intel SDM vol. 1 §14.1.2)
+AVX2 = ISA("avx2", register_files={"ymm": (16, 32), "gpr": (16, 8)}, narrow_write="zero_extend")
 
 Y = reg("ymm", 32)   # a full ymm register
 X = reg("ymm", 16)   # the low 128 bits of a ymm register (an xmm operand)
@@ -29,7 +30,8 @@ G = reg("gpr", 8)    # a 64-bit general-purpose register
 I8 = imm(8)          # an 8-bit immediate
 I1 = imm(1)          # a 1-bit immediate (vextracti128 / vinserti128 lane select)
 
-#: Macros every C template may use; emitted once at the top of each generated C file.
+#: Macros every C template may use; the x86_avx2 codegen target (kernels/codegen/targets/x86_avx2.py)
+#: emits them once at the top of each generated C file.
 C_PRELUDE = """\
 #include <immintrin.h>
 #include <stdint.h>
@@ -57,9 +59,6 @@ WB_FP_BINARY(vmulps)
 static inline __m256i wb_vbroadcastss(const void *p) {
   __m256i r; __asm__("vbroadcastss %1, %t0" : "=x"(r) : "m"(*(const uint8_t (*)[4])p)); return r; }
 """
-
-#: /proc/cpuinfo flag -> compiler option, for instructions whose attrs name ``requires``.
-CPU_FLAG_TO_GCC = {"avx2": "-mavx2", "avx512vl": "-mavx512vl", "avx512_vnni": "-mavx512vnni"}
 
 #: attrs of the EVEX AVX512-VNNI forms (this ISA model's only non-AVX2 extension).
 vnni_required = ("avx512vl", "avx512_vnni")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, G, Y, binary, mem_form
-from isa_models.avx2.lanes import lanes, to_bytes
+from isa_models.core.lanes import lanes, to_bytes
 from isa_models.core.isa import mem
 
 __all__ = ["vpand_ymm", "vpandn_ymm", "vpor_ymm", "vpxor_ymm", "vpxor_zero_ymm", "vpblendvb_ymm",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, Y, binary, mem_form, vnni_required
-from isa_models.avx2.lanes import lanes, per128, saturate, to_bytes, wrap
+from isa_models.core.lanes import lanes, per128, saturate, to_bytes, wrap
 from isa_models.core.isa import mem
 
 __all__ = ["vpmaddubsw_ymm", "vpmaddwd_ymm", "vpdpbusd_ymm", "vphaddw_ymm", "vphaddd_ymm",

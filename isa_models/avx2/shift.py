@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, I8, X, Y
-from isa_models.avx2.lanes import lanes, shift_count, to_bytes
+from isa_models.core.lanes import lanes, shift_count, to_bytes
 
 __all__ = ["vpsrlw_ymm", "vpsllw_ymm", "vpsraw_ymm", "vpsrld_ymm", "vpslld_ymm", "vpsrad_ymm",
            "vpsrlw_ymm_x", "vpsllw_ymm_x", "vpsraw_ymm_x", "vpsrld_ymm_x", "vpslld_ymm_x",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2.forms import AVX2, I1, I8, X, Y, binary, mem_form
-from isa_models.avx2.lanes import from128, per128
+from isa_models.core.lanes import from128, per128
 from isa_models.core.isa import mem
 
 __all__ = ["vpshufb_ymm", "vpunpcklbw_ymm", "vpunpckhbw_ymm", "vpunpcklwd_ymm", "vpunpckhwd_ymm",

@@ -8,7 +8,8 @@ bounds and the memory model (`timing`) and report views (`views`). See DESIGN.md
 from isa_models.core.execute import ExecutionError, execute
 from isa_models.core.isa import ISA, InstrDef, OperandSpec
 from isa_models.core.machine import Machine, MachineError, load_machine, machine_names
-from isa_models.core.program import Program, ProgramBuilder, ProgramError
+from isa_models.core.program import Program, ProgramError
+from isa_models.core.builder import ProgramBuilder
 
 __all__ = ["ISA", "InstrDef", "OperandSpec", "Program", "ProgramBuilder", "ProgramError", "execute",
            "ExecutionError", "Machine", "MachineError", "load_machine", "machine_names"]

@@ -15,10 +15,12 @@ import numpy as np
 
 from isa_models.core.program import Imm, Instr, Loop, Mem, Program, VReg
 
+from workbench.errors import UserError
+
 __all__ = ["execute", "ExecutionError"]
 
 
-class ExecutionError(ValueError):
+class ExecutionError(UserError):
     """A program failed while running (out-of-range access, register read before written...)."""
 
 
@@ -169,10 +171,11 @@ def _step(program: Program, ins: Instr, frame: _Frame, mem) -> None:
             mem[dst.buffer][off[:, None] + np.arange(spec.width)] = value
         elif isinstance(dst, VReg):
             nbytes = program.isa.register_files[dst.cls][1]
-            if spec.width < nbytes:      # VEX rule: a narrow result zero-extends to the full register
-                full = np.zeros((frame.P, nbytes), dtype=np.uint8)
-                full[:, :spec.width] = value
-                value = full
+            if spec.width < nbytes:      # the ISA's write policy (VEX: zero the upper bytes)
+                try:
+                    value = program.isa.write_register(value, frame.regs.get(dst), nbytes)
+                except ValueError as exc:
+                    raise ExecutionError(f"{_where(program, ins, frame, None)}: {dst}: {exc}") from None
             elif spec.width > nbytes:
                 raise ExecutionError(f"{_where(program, ins, frame, None)}: writes {spec.width} bytes "
                                      f"to {dst}, which holds {nbytes}")

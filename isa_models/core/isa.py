@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-__all__ = ["OperandSpec", "InstrDef", "ISA", "reg", "mem", "imm"]
+import numpy as np
+
+__all__ = ["OperandSpec", "InstrDef", "ISA", "reg", "mem", "imm", "zero_extend_write", "merge_write",
+           "refuse_narrow_write", "WRITE_POLICIES"]
 
 
 @dataclass(frozen=True)
@@ -88,19 +91,59 @@ class InstrDef:
         return sum(1 for s in self.outs if s.is_mem)
 
 
+def zero_extend_write(value, old, nbytes: int):
+    """Write policy: a result narrower than its register zeroes the rest (x86 VEX, AArch64 SIMD)."""
+    full = np.zeros((value.shape[0], nbytes), dtype=np.uint8)
+    full[:, :value.shape[1]] = value
+    return full
+
+
+def merge_write(value, old, nbytes: int):
+    """Write policy: a result narrower than its register keeps the register's upper bytes (x86
+    legacy SSE); a register never written before reads as zero there."""
+    full = np.zeros((value.shape[0], nbytes), dtype=np.uint8) if old is None else \
+        np.array(np.broadcast_to(old, (value.shape[0], nbytes)), dtype=np.uint8)
+    full[:, :value.shape[1]] = value
+    return full
+
+
+def refuse_narrow_write(value, old, nbytes: int):
+    """Write policy: an ISA without partial register writes; a narrow result is an ISA-definition
+    bug (the executor reports it with the instruction)."""
+    raise ValueError(f"writes {value.shape[1]} bytes to a {nbytes}-byte register, and this ISA has no "
+                     "partial register writes")
+
+
+#: the write policies by name (docs/adding_an_isa.md)
+WRITE_POLICIES = {"zero_extend": zero_extend_write, "merge": merge_write, "refuse": refuse_narrow_write}
+
+
 class ISA:
-    """A named instruction set: register files and instruction definitions.
+    """A named instruction set: register files, instruction definitions and its register-write policy.
 
     Parameters
     ----------
     name : "avx2", "neon", "hvx", "npu"
     register_files : register class -> (count, bytes per register), e.g. ``{"ymm": (16, 32)}``
+    narrow_write : what a result narrower than its destination register does to the rest of the
+        register: "zero_extend" (x86 VEX, AArch64 SIMD), "merge" (legacy SSE) or "refuse" (the
+        default: no partial writes). The executor applies it; the ISA owns the rule.
     """
 
-    def __init__(self, name: str, *, register_files: Mapping[str, tuple[int, int]]):
+    def __init__(self, name: str, *, register_files: Mapping[str, tuple[int, int]],
+                 narrow_write: str = "refuse"):
+        if narrow_write not in WRITE_POLICIES:
+            raise ValueError(f"ISA {name}: unknown narrow_write policy {narrow_write!r}; valid: "
+                             f"{', '.join(WRITE_POLICIES)}")
         self.name = name
         self.register_files = dict(register_files)
         self.instructions: dict[str, InstrDef] = {}
+        self.narrow_write = narrow_write
+
+    def write_register(self, value, old, nbytes: int):
+        """The full ``(P, nbytes)`` register after writing the narrower `value` over `old`
+        (None: never written), by this ISA's `narrow_write` policy."""
+        return WRITE_POLICIES[self.narrow_write](value, old, nbytes)
 
     def define(self, d: InstrDef) -> InstrDef:
         if d.name in self.instructions:

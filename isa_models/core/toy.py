@@ -14,7 +14,7 @@ from isa_models.core.isa import ISA, imm, mem, reg
 
 __all__ = ["TOY", "toy_machine"]
 
-TOY = ISA("toy", register_files={"v": (8, 16)})
+TOY = ISA("toy", register_files={"v": (8, 16)}, narrow_write="zero_extend")
 
 
 @TOY.instruction("vload", outs=[reg("v", 16)], ins=[mem(16)], sched_class="toy.load")
@@ -86,13 +86,14 @@ def vsplat(k):
 def toy_machine(**overrides) -> dict:
     """A machine description (as parsed TOML) for TOY: 2 ALU ports, 1 multiplier, 1 load, 1 store.
 
-    Keyword overrides replace top-level tables (``core={...}``) or add classes (``classes={...}``).
+    Keyword overrides replace keys of top-level tables (``ooo={...}``, the engine section) or add
+    classes (``classes={...}``).
     """
     src = {"source": "toy machine for tests (isa_models/core/toy.py)"}
     data = {
         "machine": {**src, "name": "toy", "isa": "toy", "description": "toy core", "clock_ghz": 1.0,
-                    "cores": 1},
-        "core": {**src, "engine": "ooo", "dispatch_width": 4, "rob_size": 64, "load_to_use": 4},
+                    "cores": 1, "extensions": []},
+        "ooo": {**src, "dispatch_width": 4, "rob_size": 64, "load_to_use": 4},
         "ports": {**src, "names": ["A0", "A1", "M0", "L0", "S0"], "groups": {"ALU": ["A0", "A1"]},
                   "load": ["L0"], "store": ["S0"]},
         "classes": {

@@ -1,25 +1,26 @@
 """NPU parameter record: one frozen dataclass that sizes the model, the RTL and the testbench.
 
-Engine layer of the NPU ISA (`isa_models.npu`). `NpuParams` is loaded from a machine TOML in
-`isa_models/machines/npu/<name>.toml` (every value a table ``{value = ..., source = "..."}``;
-unknown or missing keys are errors naming file and key). The same record elaborates the Amaranth
-RTL (`rtl.top.NpuTop(params)`), drives the cycle model (`isa_models.npu.timing`) and encodes the
-command words (`command_fields`), so model and hardware cannot drift apart (Gemmini's
-``gemmini_params.h`` pattern, research/rtl.md §2.2).
+Engine layer of the NPU ISA (`isa_models.npu`). `NpuParams.from_machine` builds it from a machine
+loaded by the common loader (`isa_models.core.machine.load_machine(name, isa="npu")`): the
+``[mac_array]`` section of `isa_models/machines/npu/<name>.toml` and the clock of its ``[machine]``
+table, with their sources. The same record elaborates the Amaranth RTL (`rtl.top.NpuTop(params)`),
+drives the cycle model (`isa_models.npu.timing`) and encodes the command words (`command_fields`),
+so model and hardware cannot drift apart (Gemmini's ``gemmini_params.h`` pattern, research/rtl.md §2.2).
 """
 
 from __future__ import annotations
 
-import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
-__all__ = ["NpuParams", "NpuMachineError", "load_npu_machine", "npu_machine_names",
-           "MACHINE_DIR", "OPCODES", "MAC_PIPELINE_DEPTH"]
+from isa_models.core.machine import MACHINES_DIR, MachineError, load_machine, machine_names
+from isa_models.core.machine.mac_array import MAC_ARRAY_KEYS, mac_array_problems, weight_word_bytes
 
-MACHINE_DIR = Path(__file__).resolve().parent.parent / "machines" / "npu"
+__all__ = ["NpuParams", "load_npu_machine", "npu_machine_names", "MACHINE_DIR", "OPCODES",
+           "MAC_PIPELINE_DEPTH", "MAX_BANKS"]
+
+MACHINE_DIR = MACHINES_DIR / "npu"
 
 #: Command opcodes (3-bit field ``op`` of a command word; docs/npu.md §2).
 OPCODES = {"nop": 0, "dmaw": 1, "dmaa": 2, "macc": 3, "maca": 4, "wb": 5, "sync": 6}
@@ -28,13 +29,8 @@ OPCODES = {"nop": 0, "dmaw": 1, "dmaa": 2, "macc": 3, "maca": 4, "wb": 5, "sync"
 #: written at the end of the third stage. A MAC of n words keeps the unit busy n + 3 cycles.
 MAC_PIPELINE_DEPTH = 3
 
-
-class NpuMachineError(ValueError):
-    """A bad NPU machine description or parameter value (names file/key or parameter)."""
-
-
-_ENCODINGS = ("2bit", "base3")
-_DATAFLOWS = ("os_dot",)
+#: Banks of one kind a command word can name (4-bit bank fields; docs/npu.md §2).
+MAX_BANKS = 16
 
 
 @dataclass(frozen=True)
@@ -56,9 +52,15 @@ class NpuParams:
     acc_banks : accumulator banks (R accumulators each; 2 = write-back overlaps the next tile).
     dma_bytes_per_cycle : DRAM bus width (bytes per beat, one beat per cycle).
     dma_latency_cycles : cycles from the request handshake to the first data beat.
-    clock_mhz : clock frequency.
+    clock_mhz : clock frequency (the machine's ``clock_ghz`` x 1000).
     dataflow : "os_dot".
     sources : key -> source / assumption text from the machine file.
+
+    Raises
+    ------
+    MachineError : a value breaking a rule of the MAC-array section
+        (`isa_models.core.machine.mac_array.mac_array_problems`) or of the command word
+        (at most `MAX_BANKS` banks of a kind), naming the key.
     """
 
     name: str
@@ -79,40 +81,47 @@ class NpuParams:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
-        def bad(key, why):
-            raise NpuMachineError(f"npu machine {self.name}: {key} = {getattr(self, key)!r} {why}")
+        problems = self.problems({f.name: getattr(self, f.name) for f in fields(self)})
+        if problems:
+            key, why = problems[0]
+            raise MachineError(f"npu machine {self.name}: {key} = {getattr(self, key)!r} {why}")
 
-        for key in ("rows", "cols", "w_banks", "w_bank_words", "a_banks", "a_bank_words", "acc_banks",
-                    "dma_bytes_per_cycle", "dma_latency_cycles"):
-            v = getattr(self, key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                bad(key, "must be a positive integer")
-        if self.weight_encoding not in _ENCODINGS:
-            bad("weight_encoding", f"is not one of {', '.join(_ENCODINGS)}")
-        if self.dataflow not in _DATAFLOWS:
-            bad("dataflow", f"is not one of {', '.join(_DATAFLOWS)}")
-        if self.act_bits != 8:
-            bad("act_bits", "is not supported (int8 activations only)")
-        if not isinstance(self.acc_bits, int) or not 10 <= self.acc_bits <= 32:
-            bad("acc_bits", "must be an integer in 10..32 (int32 write-back)")
-        if self.acc_bits < 9 + math.ceil(math.log2(self.cols)):
-            bad("acc_bits", f"cannot hold one {self.cols}-lane word sum (needs "
-                            f"{9 + math.ceil(math.log2(self.cols))} bits)")
-        if not self.clock_mhz > 0:
-            bad("clock_mhz", "must be positive")
-        bus = self.dma_bytes_per_cycle
-        for key, nbytes in (("weight word", self.w_word_bytes), ("activation word", self.a_word_bytes),
-                            ("accumulator bank", self.acc_bank_bytes)):
-            if nbytes % bus:
-                raise NpuMachineError(f"npu machine {self.name}: {key} of {nbytes} bytes is not a "
-                                      f"multiple of dma_bytes_per_cycle = {bus}")
-        for key in ("w_bank_words", "a_bank_words"):
-            v = getattr(self, key)
-            if v & (v - 1):
-                bad(key, "must be a power of two (bank = high address bits)")
-        for key in ("w_banks", "a_banks", "acc_banks"):
-            if getattr(self, key) > 16:
-                bad(key, "exceeds 16 (4-bit bank fields)")
+    @staticmethod
+    def problems(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        """(key, why) for each rule `values` break: the MAC-array section's rules, then this
+        command set's (a positive clock, bank fields of 4 bits)."""
+        out = mac_array_problems(values)
+        if not out:
+            for key in ("w_banks", "a_banks", "acc_banks"):
+                if values[key] > MAX_BANKS:
+                    out.append((key, f"exceeds {MAX_BANKS} (4-bit bank fields)"))
+        clock = values["clock_mhz"]
+        if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not clock > 0:
+            out.append(("clock_mhz", "must be positive"))
+        return out
+
+    @classmethod
+    def from_machine(cls, machine) -> "NpuParams":
+        """The parameters of a loaded MAC-array machine (`load_machine(name, isa="npu")`).
+
+        Raises
+        ------
+        MachineError : a machine of another engine, or a value this command set cannot encode
+            (naming the file and the ``[mac_array]`` key).
+        """
+        if machine.engine != "mac_array":
+            raise MachineError(f"machine {machine.name} ({machine.path}) is not a MAC array "
+                               f"(engine {machine.engine}); NPU machines are in {MACHINE_DIR}")
+        values = {key: getattr(machine.section, key) for key in MAC_ARRAY_KEYS}
+        values["clock_mhz"] = round(machine.clock_ghz * 1000, 9)
+        problems = cls.problems(values)
+        if problems:
+            key, why = problems[0]
+            table, name = ("machine", "clock_ghz") if key == "clock_mhz" else ("mac_array", key)
+            raise MachineError(f"{machine.path}: [{table}] key {name!r} = {values[key]!r} {why}")
+        sources = {key: machine.source_of(f"mac_array.{key}") for key in MAC_ARRAY_KEYS}
+        sources["clock_mhz"] = machine.source_of("machine.clock_ghz")
+        return cls(name=machine.name, sources=sources, **values)
 
     # derived sizes ----------------------------------------------------------------------------
     @property
@@ -122,11 +131,7 @@ class NpuParams:
     @property
     def w_word_bytes(self) -> int:
         """Bytes of one weight word (R x C trits), padded to the DMA bus width for base3."""
-        if self.weight_encoding == "2bit":
-            return -(-self.trits_per_word // 4)
-        raw = -(-self.trits_per_word // 5)
-        bus = self.dma_bytes_per_cycle
-        return -(-raw // bus) * bus
+        return weight_word_bytes(self.rows, self.cols, self.weight_encoding, self.dma_bytes_per_cycle)
 
     @property
     def a_word_bytes(self) -> int:
@@ -212,50 +217,17 @@ class NpuParams:
         return d
 
 
-_KEYS = tuple(f.name for f in fields(NpuParams) if f.name not in ("name", "sources"))
-
-
 def npu_machine_names() -> list[str]:
     """Names of the machine files in ``isa_models/machines/npu``."""
-    return sorted(p.stem for p in MACHINE_DIR.glob("*.toml"))
+    return machine_names("npu")
 
 
 def load_npu_machine(name_or_path: str | Path) -> NpuParams:
-    """Load an NPU machine by name (``edge16``) or TOML path.
-
-    Every key of `NpuParams` (except name/sources) must appear exactly once, as a table
-    ``key = {value = ..., source = "..."}``; a top-level ``description`` string is allowed.
+    """`NpuParams` of an NPU machine, by name (``edge16``) or TOML path, through the common loader.
 
     Raises
     ------
-    NpuMachineError : unknown machine (lists valid names), unknown/missing key, missing source,
-        or an invalid value; the message names the file and key.
+    UnknownMachineError : an unknown name (the message lists the valid ones).
+    MachineError : a malformed file or a value out of range, naming the file and the key.
     """
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = MACHINE_DIR / f"{name_or_path}.toml"
-        if not path.is_file():
-            raise NpuMachineError(f"unknown npu machine {name_or_path!r}; valid: "
-                                  f"{', '.join(npu_machine_names())}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise NpuMachineError(f"{path}: cannot read npu machine: {exc}") from None
-    values, sources = {}, {}
-    for key, entry in raw.items():
-        if key == "description":
-            continue
-        if key not in _KEYS:
-            raise NpuMachineError(f"{path}: unknown key {key!r}")
-        if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
-            raise NpuMachineError(f"{path}: key {key!r} must be a table {{value = ..., source = \"...\"}}")
-        values[key] = entry["value"]
-        sources[key] = str(entry["source"])
-    for key in _KEYS:
-        if key not in values:
-            raise NpuMachineError(f"{path}: missing key {key!r}")
-    values["clock_mhz"] = float(values["clock_mhz"])
-    try:
-        return NpuParams(name=path.stem, sources=sources, **values)
-    except NpuMachineError as exc:
-        raise NpuMachineError(f"{path}: {exc}") from None
+    return NpuParams.from_machine(load_machine(name_or_path, isa="npu"))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.core.program import Buffer, Mem, Program, ProgramBuilder
+from isa_models.core.program import Buffer, Mem, Program
+from isa_models.core.builder import ProgramBuilder
 from isa_models.npu.commands import sram_buffers
 from isa_models.npu.encoding import pack_matrix_tiles, tile_words
 from isa_models.npu.isa import npu_isa

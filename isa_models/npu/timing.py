@@ -9,6 +9,10 @@ DMA in ``1 + dma_latency + n * word_bytes / bus``, MAC ``n + 3``, write-back ``R
 SYNC 1. Total cycles run from the first accepted command to the last busy cycle.
 Reports: total, stall cycles by cause, unit busy cycles, utilization (Gemmini ideal/measured),
 SRAM reads/writes and DRAM traffic (SCALE-Sim quantities), text and JSON.
+`time_npu_program` is the ``mac_array`` engine of `isa_models.core.timing.time_program`
+(registered when this module is imported): it lowers the Program, schedules its commands, emits
+the core timing events (one `Issued` per command on its unit) and returns a core `TimingResult`,
+so the summary, pressure, timeline and bottleneck views render NPU timings too.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from isa_models.npu.commands import Command, LoweredProgram
+from isa_models.core.machine import Machine, MachineError
+from isa_models.core.program import Program
+from isa_models.core.timing import (Bound, Dispatched, Executed, Fanout, Issued, LoopInfo, LoopResult, Retired,
+                                    Stall, TimingResult, register_engine)
+from isa_models.npu.commands import Command, LoweredProgram, lower
 from isa_models.npu.params import MAC_PIPELINE_DEPTH, NpuParams
 
 __all__ = ["duration", "resources", "schedule", "NpuTiming", "ScheduledCommand", "time_commands",
-           "time_lowered", "UNITS"]
+           "time_lowered", "time_npu_program", "timing_result", "UNITS"]
 
 UNITS = ("dma", "mac", "wb")
 
@@ -215,3 +223,101 @@ def time_lowered(lowered: LoweredProgram) -> NpuTiming:
     """Cycle model of a lowered Program; ideal cycles from ``program.meta['macs']`` if present."""
     macs = lowered.program.meta.get("macs")
     return time_commands(lowered.commands, lowered.params, macs=macs)
+
+
+# --------------------------------------------------------------------------------------------
+# the mac_array engine of isa_models.core.timing.time_program
+
+
+def time_npu_program(program: Program, machine: Machine, *, listeners=(), cold: bool = False) -> TimingResult:
+    """Time an NPU Program on a MAC-array machine: the ``mac_array`` engine of `time_program`.
+
+    Parameters
+    ----------
+    listeners : core timing `Listener`s (views): one loop ("<top>", the lowered command stream),
+        its events and the result.
+    cold : accepted for the common signature; every byte the array reads already comes from DRAM
+        through its DMA, so a cold run is the same run.
+
+    Raises
+    ------
+    MachineError : the machine's parameters are not those the Program was built for (its
+        command set is sized by them: rebuild the kernel for this machine).
+    """
+    params = NpuParams.from_machine(machine)
+    built = getattr(program.isa, "params", None)
+    if built != params:
+        what = "NPU machine " + (built.name if built is not None else "(none)")
+        if built is not None and built.name == params.name:
+            what += " with other parameters"
+        raise MachineError(f"program {program.name} was built for {what}, not for machine {machine.name}; "
+                           f"build it for {machine.name}")
+    timing = time_commands(lower(program, params).commands, params, macs=program.meta.get("macs"))
+    return timing_result(program, machine, timing, listeners=listeners)
+
+
+def _events(sched: Sequence[ScheduledCommand]) -> list:
+    """The core timing events of a schedule, in cycle order (program order within a cycle)."""
+    out = []
+    for s in sched:
+        base = s.issue - s.stall
+        out.append(Dispatched(base, "<top>", 0, s.index))
+        if s.stall:
+            out.append(Stall(base, "<top>", 0, s.index, s.cause, s.stall))
+        out.append(Issued(s.issue, "<top>", 0, s.index, s.command.unit, 0, s.end - s.issue))
+        out.append(Executed(s.end, "<top>", 0, s.index))
+        out.append(Retired(s.end, "<top>", 0, s.index))
+    out.sort(key=lambda e: e.cycle)
+    return out
+
+
+def _bounds(t: NpuTiming) -> list[Bound]:
+    p = t.params
+    n = {u: sum(1 for s in t.schedule if s.command.unit == u) for u in UNITS}
+    bounds = [Bound("dma", t.unit_busy["dma"], f"DMA unit: {n['dma']:,} transfers, {t.dram['read']:,} B at "
+                                                f"{p.dma_bytes_per_cycle} B/cycle + {p.dma_latency_cycles} cycles "
+                                                f"latency each"),
+              Bound("mac", t.unit_busy["mac"], f"MAC unit: {t.mac_active_cycles:,} words + "
+                                                f"{MAC_PIPELINE_DEPTH} pipeline cycles per command"),
+              Bound("wb", t.unit_busy["wb"], f"write-back unit: {n['wb']:,} banks of {p.acc_bank_bytes} B"),
+              Bound("ideal", t.ideal_cycles, f"{t.macs or t.mac_active_cycles * p.peak_macs_per_cycle:,} MACs "
+                                             f"at {p.peak_macs_per_cycle:,} per cycle")]
+    read = t.dram["read"]
+    bounds.append(Bound("memory", read / p.dma_bytes_per_cycle,
+                        f"{read:,} DRAM bytes read at {p.dma_bytes_per_cycle} B/cycle"))
+    return bounds
+
+
+def timing_result(program: Program, machine: Machine, t: NpuTiming, *, listeners=()) -> TimingResult:
+    """The core `TimingResult` of a command-level timing `t` of `program` on `machine`, after
+    telling `listeners` the loop, its events and the result (see `time_npu_program`)."""
+    texts = tuple(str(s.command) for s in t.schedule)
+    info = LoopInfo("<top>", 0, 1, texts, tuple(f"npu.{s.command.unit}" for s in t.schedule), 1, UNITS)
+    fan = Fanout(listeners)
+    for lst in listeners:
+        lst.on_loop_begin(info)
+    if listeners:
+        for event in _events(t.schedule):
+            fan(event)
+    bounds = _bounds(t)
+    unit = t.binding_unit
+    top = next(b for b in bounds if b.name == unit)
+    share = t.unit_busy[unit] / t.total_cycles if t.total_cycles else 0.0
+    binding = (f"{unit} ({top.detail}; busy {100 * share:.1f}% of the cycles)" if t.schedule else "empty")
+    memory = bounds[-1].cycles
+    moved = t.dram["read"] + t.dram["write"]
+    lr = LoopResult("<top>", 0, 1, False, len(texts), len(texts), float(t.total_cycles), float(t.total_cycles),
+                    memory, "DRAM", moved, float(t.total_cycles), binding, bounds, dict(t.unit_busy),
+                    dict(t.stalls), 1 if texts else 0)
+    for lst in listeners:
+        lst.on_loop_end(lr)
+    extra = {k: v for k, v in t.to_dict().items() if k != "machine"}
+    extra["plan"] = program.meta.get("plan")
+    result = TimingResult(program.name, machine, float(t.total_cycles), float(t.total_cycles), memory, "DRAM",
+                          binding, [lr], program.dynamic_count(), fan.counts, bytes_moved=moved, extra=extra)
+    for lst in listeners:
+        lst.on_program_end(result)
+    return result
+
+
+register_engine("mac_array", time_npu_program)

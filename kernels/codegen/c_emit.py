@@ -1,11 +1,13 @@
-"""Emit a Program as a C function with intrinsics, and its innermost loops as assembly.
+"""Emit a Program as a C function for its codegen target, and its innermost loops as assembly.
 
-Codegen layer (`kernels.codegen`), the third use of a Program (DESIGN.md §3): `emit_c` writes one
-C function taking one ``uint8_t *`` per buffer (in declaration order); loops become ``for`` loops,
-virtual registers ``__m256i``/``int64_t`` locals, memory operands pointer arithmetic from their
-affine byte offsets, and each instruction its ISA ``c`` template. Innermost loop bodies are framed
-by ``# WB-LOOP-BEGIN/END`` inline-asm markers, which `emit_asm` uses to cut those loops out of the
-compiler's assembly (the same compiler and flags `native.NativeKernel` runs) for llvm-mca.
+Codegen layer (`kernels.codegen`), the third use of a Program (DESIGN.md §3): `emit_c` writes the
+target's prelude and one C function taking one ``uint8_t *`` per buffer (in declaration order);
+loops become ``for`` loops, virtual registers locals of the target's C type for their register
+file, memory operands pointer arithmetic from their affine byte offsets, and each instruction its
+ISA ``c`` template. Innermost loop bodies are framed by ``WB-LOOP-BEGIN/END`` inline-asm comment
+markers, which `emit_asm` uses to cut those loops out of the compiler's assembly (the same
+compiler and flags the runners build with) for llvm-mca. The target (`kernels.codegen.targets`)
+defaults to the Program's ISA's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import re
 
 from isa_models.core.isa import InstrDef
-from isa_models.core.program import Imm, Instr, Loop, Mem, Program, VReg
+from isa_models.core.program import Imm, Loop, Mem, Program, VReg
+from kernels.codegen.build import compile_asm
+from kernels.codegen.targets import Target, get_target, resolve_target
 
 __all__ = ["emit_c", "emit_asm", "render_c", "render_asm", "function_name", "c_identifier", "program_requirements",
            "innermost_loops"]
@@ -42,26 +46,20 @@ def render_c(d: InstrDef, outs, ins) -> str:
         raise ValueError(f"codegen: C template of {d.name!r} names operand {exc} it does not have") from None
 
 
-def render_asm(d: InstrDef, outs, ins) -> str:
-    """Fill `d`'s AT&T template. Registers are given as numbers (ymm/xmm chosen by operand
-    width, gpr as the 64-bit name), memory operands as address strings, immediates as ints."""
-    gprs = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", *(f"r{k}" for k in range(8, 16)))
-
-    def one(spec, x):
-        if spec.is_imm:
-            return f"${int(x)}"
-        if spec.is_mem:
-            return str(x)
-        if spec.kind == "gpr":
-            return f"%{gprs[x]}"
-        return f"%{'xmm' if spec.width == 16 else 'ymm'}{int(x)}"
-    fields = {f"o{k}": one(s, x) for k, (s, x) in enumerate(zip(d.outs, outs))}
-    fields.update({f"i{k}": one(s, x) for k, (s, x) in enumerate(zip(d.ins, ins))})
+def render_asm(d: InstrDef, outs, ins, *, target: Target | str) -> str:
+    """Fill `d`'s assembly template in `target`'s syntax (`Target.asm_operand`): registers are
+    given as numbers, memory operands as address strings, immediates as ints."""
+    t = get_target(target) if isinstance(target, str) else target
+    if not d.asm:
+        raise ValueError(f"codegen: instruction {d.name!r} has no assembly template")
+    fields = {f"o{k}": t.asm_operand(s, x) for k, (s, x) in enumerate(zip(d.outs, outs))}
+    fields.update({f"i{k}": t.asm_operand(s, x) for k, (s, x) in enumerate(zip(d.ins, ins))})
     return d.asm.format(**fields)
 
 
 def program_requirements(program: Program) -> tuple[str, ...]:
-    """CPU features (cpuinfo names) beyond AVX2 that the program's instructions need."""
+    """CPU features (cpuinfo names) beyond the target's base that the program's instructions
+    need: the union of their ``attrs["requires"]``, in first-use order."""
     seen: list[str] = []
     for _, ins in program.instructions():
         for feature in program.isa[ins.op].attrs.get("requires", ()):
@@ -88,29 +86,29 @@ def _operand(x, buffers: dict[str, str]) -> object:
     raise ValueError(f"codegen: cannot render operand {x!r}")
 
 
-def emit_c(program: Program, *, markers: bool = True) -> str:
-    """The C source (prelude + one function) of `program`.
+def emit_c(program: Program, *, target: Target | str | None = None, markers: bool = True) -> str:
+    """The C source (the target's prelude + one function) of `program`.
 
     Parameters
     ----------
-    program : an AVX2 Program.
-    markers : frame innermost loop bodies with ``# WB-LOOP-BEGIN/END n`` asm comments.
+    program : a Program of an ISA that has a codegen target.
+    target : a `Target` or its name (default: the target of the Program's ISA).
+    markers : frame innermost loop bodies with ``WB-LOOP-BEGIN/END n`` asm comments.
     """
-    if program.isa.name != "avx2":
-        raise ValueError(f"codegen: emit_c handles AVX2 programs, {program.name!r} is {program.isa.name}")
-    from isa_models.avx2 import C_PRELUDE
+    t = resolve_target(target, program.isa.name)
     buffers = {name: c_identifier(name, "b_") for name in program.buffers}
     regs: dict[str, str] = {}
     for _, ins in program.instructions():
         for x in (*ins.outs, *ins.ins):
             if isinstance(x, VReg):
-                regs[_operand(x, buffers)] = "int64_t" if x.cls == "gpr" else "__m256i"
-    lines = [C_PRELUDE, f"/* program {program.name} ({program.isa.name}), generated by kernels.codegen */"]
+                regs[_operand(x, buffers)] = t.c_type(x.cls)
+    lines = [t.c_prelude, f"/* program {program.name} ({program.isa.name}, target {t.name}), "
+                          f"generated by kernels.codegen */"]
     params = ", ".join(f"uint8_t *restrict {c}" for c in buffers.values())
     lines.append(f"void {function_name(program)}({params or 'void'})")
     lines.append("{")
-    for ctype in ("__m256i", "int64_t"):
-        names = [n for n, t in regs.items() if t == ctype]
+    for ctype in dict.fromkeys(regs.values()):
+        names = [n for n, ct in regs.items() if ct == ctype]
         for k in range(0, len(names), 12):
             lines.append(f"    {ctype} {', '.join(names[k:k + 12])};")
     counter = iter(range(1 << 30))
@@ -126,10 +124,10 @@ def emit_c(program: Program, *, markers: bool = True) -> str:
                     lines.append(f"{pad}#pragma GCC unroll 1")
                 lines.append(f"{pad}for (long {ix} = 0; {ix} < {node.trip}L; {ix}++) {{")
                 if tag is not None:
-                    lines.append(f'{pad}    __asm__ volatile("# WB-LOOP-BEGIN {tag}");')
+                    lines.append(f'{pad}    __asm__ volatile("{t.asm_comment} WB-LOOP-BEGIN {tag}");')
                 body(node.body, depth + 1)
                 if tag is not None:
-                    lines.append(f'{pad}    __asm__ volatile("# WB-LOOP-END {tag}");')
+                    lines.append(f'{pad}    __asm__ volatile("{t.asm_comment} WB-LOOP-END {tag}");')
                 lines.append(f"{pad}}}")
             else:
                 d = program.isa[node.op]
@@ -144,49 +142,52 @@ def emit_c(program: Program, *, markers: bool = True) -> str:
 _INSTR = re.compile(r"^\s+([a-z][a-z0-9.]*)\b")
 
 
-def emit_asm(program: Program, *, compiler: str = "gcc") -> str:
+def emit_asm(program: Program, *, target: Target | str | None = None, compiler: str | None = None) -> str:
     """Innermost loops of `program` as assembly text for llvm-mca.
 
-    The emitted C is compiled with `compiler` and the flags `native.NativeKernel` uses, so the text
-    is exactly the measured loop (register allocation, addressing, loop control included). Each
-    innermost loop body, plus its loop-control instructions up to the back-branch, is framed as a
-    ``# LLVM-MCA-BEGIN loop<n>:<indices>`` / ``# LLVM-MCA-END`` region. Marked loops carry
+    The emitted C is compiled with `compiler` (default: the target's first) and the flags the
+    runners use (`Target.flags_for`), so the text is exactly the measured loop (register
+    allocation, addressing, loop control included). Each innermost loop body, plus its
+    loop-control instructions up to the back-branch (`Target.branch_prefixes`), is framed as a
+    ``LLVM-MCA-BEGIN loop<n>:<indices>`` / ``LLVM-MCA-END`` comment region. Marked loops carry
     ``#pragma GCC unroll 1`` so they stay loops; where the compiler unrolls an enclosing loop the
     first copy is taken.
 
     Why compile rather than render the templates with a register allocator: the compiled text is
-    the code `NativeKernel` measures, so llvm-mca's figure and the rdtsc figure describe the same
-    instructions (addressing modes, gcc's ``vmovdqa`` around tied accumulators, loop control).
+    the code the native runner measures, so llvm-mca's figure and the measured figure describe
+    the same instructions (addressing modes, the compiler's register copies around tied
+    accumulators, loop control).
     """
-    from kernels.codegen.build import compile_asm, flags_for
-    text = compile_asm(emit_c(program), flags=flags_for(program_requirements(program)),
+    t = resolve_target(target, program.isa.name)
+    compiler = compiler or t.compilers[0]
+    text = compile_asm(emit_c(program, target=t), flags=t.flags_for(program_requirements(program)),
                        compiler=compiler)
     loops = innermost_loops(program)
     source = text.splitlines()
     out: list[str] = []
     for tag, stack in enumerate(loops):
-        begins = [k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-BEGIN {tag}"]
-        ends = [k for k, s in enumerate(source) if s.strip() == f"# WB-LOOP-END {tag}"]
+        begins = [k for k, s in enumerate(source) if s.strip() == f"{t.asm_comment} WB-LOOP-BEGIN {tag}"]
+        ends = [k for k, s in enumerate(source) if s.strip() == f"{t.asm_comment} WB-LOOP-END {tag}"]
         if not begins or len(begins) != len(ends) or any(e < b for b, e in zip(begins, ends)):
-            raise OSError(f"codegen: loop {tag} of {program.name!r} is not intact in {compiler}'s "
-                          f"assembly ({len(begins)} begin and {len(ends)} end markers)")
+            raise RuntimeError(f"codegen: loop {tag} of {program.name!r} is not intact in {compiler}'s "
+                               f"assembly ({len(begins)} begin and {len(ends)} end markers)")
         begin, end = begins[0], ends[0]           # outer unrolling copies the loop: take the first
-        region = [s for s in source[begin + 1:end] if _keep(s)]
+        region = [s for s in source[begin + 1:end] if _keep(s, t.asm_comment)]
         for s in source[end + 1:]:
             if "WB-LOOP-" in s:
                 break
-            if _keep(s):
+            if _keep(s, t.asm_comment):
                 region.append(s)
                 m = _INSTR.match(s)
-                if m and m.group(1).startswith("j"):
+                if m and m.group(1).startswith(t.branch_prefixes):
                     break
         label = ",".join(f"{lp.index}<{lp.trip}" for lp in stack)
-        out += [f"# LLVM-MCA-BEGIN loop{tag}:{label}", *region, "# LLVM-MCA-END", ""]
+        out += [f"{t.asm_comment} LLVM-MCA-BEGIN loop{tag}:{label}", *region, f"{t.asm_comment} LLVM-MCA-END", ""]
     return "\n".join(out)
 
 
-def _keep(line: str) -> bool:
+def _keep(line: str, comment: str) -> bool:
     s = line.strip()
-    if not s or s.startswith("#") or (s.startswith(".") and not s.endswith(":")):
+    if not s or s.startswith(comment) or (s.startswith(".") and not s.endswith(":")):
         return False
     return True

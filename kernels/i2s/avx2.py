@@ -54,7 +54,7 @@ def build(M: int, K: int, *, blocks_per_chunk: int = 32, probe_lanes: bool = Fal
 
     probe_lanes : also store every int16 accumulator before widening into an output buffer
         "lanes" (int16 [M, chunks, 16]), so a functional run exposes the lane partial sums
-        (used by `kernels.adversarial`).
+        (read by `kernels.i2s.lanes.probe` for the adversarial search).
     """
     check_shape(M, K, blocks_per_chunk=blocks_per_chunk)
     chunks = _chunks(K, blocks_per_chunk)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2 import ISA
-from isa_models.core.program import Program, ProgramBuilder
+from isa_models.core.program import Program
+from isa_models.core.builder import ProgramBuilder
 from kernels.avx2_common import avx2_kernel, check_q, const_bytes
 from workbench.formats import get_format
 from workbench.formats.tl2 import check_layout, section_sizes, split_k

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.avx2 import ISA
-from isa_models.core.program import Program, ProgramBuilder
+from isa_models.core.program import Program
+from isa_models.core.builder import ProgramBuilder
 from kernels.avx2_common import avx2_kernel, check_q, const_bytes, store_row_sums
 from workbench.formats import get_format
 

@@ -1,4 +1,5 @@
-"""Shared helpers of the kernel tests: ternary rows with a given density and adversarial inputs."""
+"""Shared helpers of the kernel tests: ternary rows with a given density, adversarial inputs, and
+`assert_exact` / the sweeps, which decide through the one result checker (`kernels.verify`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import numpy as np
 import pytest
 
 from kernels import registry
+from kernels.verify import check_accumulators, verify
 from workbench.reference import ternary_matvec
+
+#: the ISA of the kernels these helpers test by name (the AVX2 kernel modules)
+ISA = "avx2"
 
 
 def random_codes(rng, m: int, k: int) -> np.ndarray:
@@ -17,12 +22,14 @@ def random_codes(rng, m: int, k: int) -> np.ndarray:
     return codes
 
 
-def assert_exact(name: str, codes: np.ndarray, q: np.ndarray, **params) -> None:
-    """The kernel's int32 result equals the reference accumulators (integer equality)."""
-    got = registry.run(registry.get(name, "avx2"), codes, q, **params)
-    expected = ternary_matvec(q[None], codes)[0]
-    bad = np.flatnonzero(got != expected)
-    assert bad.size == 0, f"{name}: row {bad[0]}: expected {expected[bad[0]]}, got {got[bad[0]]}"
+def assert_exact(name: str, codes: np.ndarray, q: np.ndarray, *, isa: str = ISA, **params) -> None:
+    """`kernels.verify.check_accumulators` says VERIFIED: every int32 row equals the reference
+    accumulators by integer equality (a bounded kernel outside its bound fails here too)."""
+    spec = registry.get(name, isa)
+    p = spec.resolve(**params)
+    got = registry.run(spec, codes, q, **p)
+    check = check_accumulators(spec, codes, q, got, ternary_matvec(q[None], codes)[0], params=p)
+    assert check.status == "VERIFIED", f"{name}/{isa}: {check.describe()}"
 
 
 @pytest.fixture
@@ -31,12 +38,10 @@ def rng():
 
 
 def check_sweep_2b4t_exact(name: str) -> None:
-    """`kernels.verify` of an exact kernel: every case of every 2B-4T shape is "exact"."""
-    from kernels.verify import verify
-
-    result = verify(name)
+    """`kernels.verify` of an exact kernel: every case of every 2B-4T shape is VERIFIED."""
+    result = verify(name, isa=ISA)
     assert result.ok, result.describe()
-    assert {c.status for c in result.cases} == {"exact"}
+    assert {c.status for c in result.cases} == {"VERIFIED"}
     assert {c.shape for c in result.cases} == {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
 
 
@@ -59,7 +64,7 @@ def check_native_equals_functional(name: str, *, block: int) -> None:
     rng = np.random.default_rng(7)
     codes = random_codes(rng, 8, block * 3)
     q = rng.choice(np.array([-128, 127], np.int8), codes.shape[1])
-    spec = registry.get(name)
+    spec = registry.get(name, ISA)
     assert np.array_equal(registry.run(spec, codes, q, native=True), registry.run(spec, codes, q))
     assert_exact(name, codes, q)
 
@@ -73,6 +78,7 @@ def exact_kernel_tests(name: str, *, block: int):
     """
     from hypothesis import given, settings, strategies as st
 
+    @pytest.mark.slow
     def test_sweep_2b4t_exact():
         check_sweep_2b4t_exact(name)
 

@@ -1,4 +1,4 @@
-"""kernels.npu: NPU GEMV/GEMM Programs equal workbench.reference.ternary_matvec, bit for bit.
+"""kernels.npu_gemm: NPU GEMV/GEMM Programs equal workbench.reference.ternary_matvec, bit for bit.
 
 The registry side (``npu_gemm`` / ``npu`` in kernels.registry) is in tests/kernels/test_registry.py.
 """
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isa_models.npu import load_npu_machine, lower, npu_machine_names, time_lowered
-from kernels.npu import gemm_program, plan_gemm, run_gemm
+from kernels.npu_gemm.npu import gemm_program, plan_gemm, run_gemm
 from workbench.reference import get_preset, ternary_matvec
 
 MACHINES = npu_machine_names()
@@ -35,6 +35,7 @@ def test_2b4t_shape_list():
 TINY_ROWS_OF_6912_WIDE = 520
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("machine", MACHINES)
 @pytest.mark.parametrize("shape", SHAPES_2B4T, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_gemv_equals_reference_on_2b4t_shapes(machine, shape):

@@ -20,8 +20,10 @@ import numpy as np
 import pytest
 
 from isa_models.avx2 import ISA
-from kernels.codegen.build import compile_shared, flags_for, missing_cpu_flags
+from kernels.codegen.build import compile_shared
 from kernels.codegen.c_emit import render_c
+from kernels.codegen.host import missing_cpu_flags
+from kernels.codegen.targets import get_target
 
 pytestmark = pytest.mark.oracle
 
@@ -141,10 +143,11 @@ def _asm_statement(d, imm_value: int) -> str:
 
 
 def _library(defs, required, *, asm: bool = False):
-    from isa_models.avx2 import C_PRELUDE
+    target = get_target("x86_avx2")
     prefix, statement = ("s", _asm_statement) if asm else ("t", _c_statement)
-    source = C_PRELUDE + "\n" + "\n\n".join(_test_function(d, prefix, statement) for d in defs) + "\n"
-    lib = ctypes.CDLL(str(compile_shared(source, flags=("-O1",) + flags_for(required)[1:])))
+    source = target.c_prelude + "\n" + "\n\n".join(_test_function(d, prefix, statement) for d in defs) + "\n"
+    lib = ctypes.CDLL(str(compile_shared(source, flags=("-O1",) + target.flags_for(required)[1:],
+                                         compiler=target.compilers[0])))
     for d in defs:
         getattr(lib, f"{prefix}_{d.name}").argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_long]
     return lib

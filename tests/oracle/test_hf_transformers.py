@@ -134,6 +134,7 @@ def _first_flip(hf_run, trace: Trace):
     return first
 
 
+@pytest.mark.slow
 def test_logits_agree_until_an_activation_rounding_flips(hf_run, weights):
     """(b) 1e-4 absolute on every logit of every position before the first q flip (causal: a flip
     at token t cannot move the logits of earlier positions)."""

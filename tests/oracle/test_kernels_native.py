@@ -16,7 +16,7 @@ import shutil
 import numpy as np
 import pytest
 
-from kernels.codegen.build import missing_cpu_flags
+from kernels.codegen.host import missing_cpu_flags
 
 if platform.machine() not in ("x86_64", "AMD64") or shutil.which("gcc") is None or missing_cpu_flags(["avx2"]):
     pytest.skip("native kernel runs need an x86-64 AVX2 host with gcc", allow_module_level=True)

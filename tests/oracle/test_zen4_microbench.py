@@ -1,10 +1,10 @@
-"""The Zen 4 calibration machinery (benchmarks/zen4_calibration.py) runs, and zen4.toml holds its fit.
+"""The Zen 4 calibration machinery (benchmarks/probes/x86/zen4_calibration.py) runs, and zen4.toml holds its fit.
 
 No timed assertions: a microkernel compiles, runs natively to a positive cycle count and gets a
 model figure; its native run equals the functional run byte for byte (so the measured loop is
 the modelled Program); the compiled loop has no instructions beyond the Program's; and the
 fitted cap in isa_models/machines/avx2/zen4.toml is the one the script's latest run wrote into
-benchmarks/zen4_calibration.json. Needs an x86-64 AVX2 host with clang (native runs).
+zen4_calibration.json beside it. Needs an x86-64 AVX2 host with clang (native runs).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from isa_models.core.machine import load_machine
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "zen4_calibration.py"
+SCRIPT = ROOT / "benchmarks" / "probes" / "x86" / "zen4_calibration.py"
 
 
 def _script():
@@ -36,7 +36,7 @@ def _script():
 
 
 def _native_or_skip():
-    from kernels.codegen.build import missing_cpu_flags
+    from kernels.codegen.host import missing_cpu_flags
 
     if platform.machine() not in ("x86_64", "AMD64") or missing_cpu_flags(["avx2"]):
         pytest.skip("native microkernels need an x86-64 AVX2 host")
@@ -51,7 +51,7 @@ def test_zen4_toml_holds_the_latest_fitted_cap():
     machine = load_machine("avx2/zen4")
     cap = next(c for c in machine.issue_caps if c.name == z.CAP)
     assert cap.per_cycle == fitted
-    assert "benchmarks/zen4_calibration.py" in cap.source
+    assert SCRIPT.relative_to(ROOT).as_posix() in cap.source        # the source cites the script
     assert fitted in z.CAP_GRID
     # every row of the data file is a microkernel the script defines, with both figures
     names = {m.name for m in z.MIXES}

@@ -27,6 +27,7 @@ def test_simulate_npu_model_verifies_and_reports(tmp_path, capsys):
     assert tot["dram_bytes"]["read"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(simulator_available("icarus") is not None, reason="iverilog not installed")
 def test_simulate_rtl_cosim_layer_identical(tmp_path, capsys, monkeypatch):
     """The whole `simulate --rtl` path on two projections of the layer, one per K (256 and 512):

@@ -12,6 +12,7 @@ from sims.runner import run_cocotb, simulator_available
 pytestmark = pytest.mark.rtl
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sim,encoding", [("icarus", "2bit"), ("icarus", "base3"), ("verilator", "2bit")])
 def test_npu_top_matches_model(sim, encoding):
     why = simulator_available(sim)

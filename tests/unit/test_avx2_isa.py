@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from isa_models.avx2 import ISA
-from isa_models.core.program import ProgramBuilder, ProgramError
+from isa_models.core.program import ProgramError
+from isa_models.core.builder import ProgramBuilder
 
 MEMORY_CLASSES = {"avx2.load", "avx2.load.x", "avx2.store", "avx2.broadcast_load"}
 

@@ -41,3 +41,11 @@ def test_machine_facts_and_load():
     assert facts["cores"] >= 1 and facts["model_name"] and facts["model_name"] != "unknown CPU"
     assert common.machine_note().startswith(facts["model_name"])
     assert common.load_average() >= 0
+
+
+def test_script_path_is_relative_to_the_repository():
+    probe = common.ROOT / "benchmarks" / "probes" / "x86" / "zen4_window.py"
+    assert common.script_path(probe) == "benchmarks/probes/x86/zen4_window.py"
+    assert common.script_path(str(_PATH)) == "benchmarks/_common.py"
+    with pytest.raises(ValueError, match="is not inside the repository"):
+        common.script_path("/")

@@ -1,4 +1,4 @@
-"""benchmarks/memory_bandwidth.py: the stream Program reads every byte once per pass (its sums equal
+"""benchmarks/probes/x86/memory_bandwidth.py: the stream Program reads every byte once per pass (its sums equal
 numpy's, wrapping like vpaddb), one size lands inside each level of the machine plus DRAM, and a
 size the loop cannot cover is named."""
 
@@ -16,7 +16,7 @@ from isa_models.core.machine import load_machine
 
 @pytest.fixture(scope="module")
 def script():
-    with benchmark_script("memory_bandwidth") as module:
+    with benchmark_script("probes/x86/memory_bandwidth") as module:
         yield module
 
 

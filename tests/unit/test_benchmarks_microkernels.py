@@ -1,4 +1,4 @@
-"""benchmarks/microkernels.py: vector-ALU micro-op counts come from the machine file, the section
+"""benchmarks/probes/x86/microkernels.py: vector-ALU micro-op counts come from the machine file, the section
 renders every row with its error, and a host no machine models is refused with one line."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from isa_models.core.machine import load_machine
 
 @pytest.fixture(scope="module")
 def script():
-    with benchmark_script("microkernels") as module:
+    with benchmark_script("probes/x86/microkernels") as module:
         yield module
 
 
@@ -39,21 +39,21 @@ def test_render_lists_rows_and_errors(script):
 
 
 def test_skips_a_host_no_machine_models(script, monkeypatch, capsys):
-    from kernels.codegen import build
+    from kernels.codegen import host
 
-    monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "Zen 5", "vendor": "AuthenticAMD",
-                                                         "family": 26, "model": 2, "stepping": 0})
+    monkeypatch.setattr(host, "machine_info", lambda: {"model_name": "Zen 5", "vendor": "AuthenticAMD",
+                                                       "family": 26, "model": 2, "stepping": 0})
     assert script.main([]) == 0                      # `make benchmarks` goes on past it
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "skipped" in err[0] and "is modelled by no avx2 machine" in err[0]
 
 
 def test_host_check_refuses_an_explicit_other_machine_and_skips_an_implicit_one(script, monkeypatch, capsys):
-    from kernels.codegen import build
+    from kernels.codegen import host
 
     common = sys.modules["_common"]
-    monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "EPYC", "vendor": "AuthenticAMD",
-                                                         "family": 25, "model": 17, "stepping": 1})
+    monkeypatch.setattr(host, "machine_info", lambda: {"model_name": "EPYC", "vendor": "AuthenticAMD",
+                                                       "family": 25, "model": 17, "stepping": 1})
     machine, code = common.host_machine_or_refuse("x")
     assert machine.name == "zen4" and code == 0
     assert common.host_machine_or_refuse("x", "alderlake-p") == (None, 2)          # asked for: an error

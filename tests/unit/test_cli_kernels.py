@@ -51,7 +51,8 @@ def test_emit_asm_has_mca_regions(capsys):
 
 
 @pytest.mark.parametrize("argv, culprit", [
-    (["--kernel", "nope"], "unknown kernel 'nope' for ISA 'avx2'; valid: "),
+    (["--kernel", "nope"], "unknown kernel 'nope'"),
+    (["--kernel", "nope", "--isa", "avx2"], "unknown kernel 'nope' for ISA avx2; valid: "),
     (["--kernel", "i2s", "--isa", "z80"], "unknown ISA 'z80'"),
     (["--kernel", "i2s", "--shape", "12"], "--shape '12': expected M,K"),
     (["--kernel", "i2s", "--shape", "640,100"], "i2s"),

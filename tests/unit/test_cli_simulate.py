@@ -89,12 +89,12 @@ def _as_zen4_host(monkeypatch) -> str:
     the native run and its byte-for-byte check are real)."""
     import platform
 
-    from kernels.codegen import build
+    from kernels.codegen import host
 
-    if platform.machine() not in ("x86_64", "AMD64") or build.missing_cpu_flags(["avx2"]):
+    if platform.machine() not in ("x86_64", "AMD64") or host.missing_cpu_flags(["avx2"]):
         pytest.skip("--native runs the emitted C: it needs an x86-64 AVX2 host")
-    monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "EPYC 9R14", "vendor": "AuthenticAMD",
-                                                         "family": 25, "model": 17, "stepping": 1})
+    monkeypatch.setattr(host, "machine_info", lambda: {"model_name": "EPYC 9R14", "vendor": "AuthenticAMD",
+                                                       "family": 25, "model": 17, "stepping": 1})
     return "zen4"
 
 
@@ -127,10 +127,10 @@ def test_native_refuses_a_machine_that_is_not_this_cpu(capsys, monkeypatch):
 
 
 def test_machine_host_on_an_unmodelled_cpu_is_one_line(monkeypatch, capsys):
-    from kernels.codegen import build
+    from kernels.codegen import host
 
-    monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "Zen 5", "vendor": "AuthenticAMD",
-                                                         "family": 26, "model": 2, "stepping": 0})
+    monkeypatch.setattr(host, "machine_info", lambda: {"model_name": "Zen 5", "vendor": "AuthenticAMD",
+                                                       "family": 26, "model": 2, "stepping": 0})
     args = [a if a != "zen4" else "host" for a in BASE]
     assert main(args + ["--kernel", "i2s", "--layer", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

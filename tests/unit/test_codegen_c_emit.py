@@ -1,6 +1,7 @@
 """C and assembly emission: structure of the emitted C, loop extraction, llvm-mca accepts it.
 
-Covers kernels.codegen.c_emit (emit_c, emit_asm, render_c, render_asm). Compiling needs gcc (and
+Covers kernels.codegen.c_emit (emit_c, emit_asm, render_c, render_asm) with the x86_avx2 target
+(`kernels.codegen.targets`). Compiling needs gcc (and
 clang for the clang path), llvm-mca and llvm-mc for the oracle-side checks; each test that needs
 a tool skips with its name when it is absent (all are installed here and in CI).
 """
@@ -15,8 +16,12 @@ import pytest
 
 from isa_models.avx2 import ISA
 from isa_models.core.isa import ISA as GenericISA
-from isa_models.core.program import ProgramBuilder
+from isa_models.core.builder import ProgramBuilder
 from kernels.codegen.c_emit import emit_asm, emit_c, innermost_loops, program_requirements, render_asm, render_c
+from kernels.codegen.targets import get_target
+from workbench.errors import UnknownNameError, UserError
+
+X86 = get_target("x86_avx2")
 
 
 def small_program():
@@ -41,13 +46,20 @@ def test_emit_c_structure():
     assert "(b_src + (96L * ix_i + 32L * ix_k))" in text          # affine offset as pointer arithmetic
     assert text.count('__asm__ volatile("# WB-LOOP-BEGIN 0");') == 1   # only the innermost loop
     assert "#include <immintrin.h>" in text
+    assert "    __m256i r1, r2, r3;" in text                      # ymm virtual registers: the target's C type
+    assert "(avx2, target x86_avx2)" in text
     assert "WB-LOOP" not in emit_c(small_program(), markers=False)
+    assert emit_c(small_program(), target="x86_avx2") == text == emit_c(small_program(), target=X86)
 
 
 def test_emit_c_rejects_other_isas_and_missing_templates():
-    other = GenericISA("toy", register_files={"v": (4, 16)})
-    with pytest.raises(ValueError, match="AVX2 programs"):
+    other = GenericISA("toyisa", register_files={"v": (4, 16)})
+    with pytest.raises(UnknownNameError, match="no codegen target emits ISA 'toyisa'; targets: x86_avx2 "):
         emit_c(ProgramBuilder(other, "p").build())
+    with pytest.raises(UserError, match="codegen target x86_avx2 emits ISA avx2, not toyisa"):
+        emit_c(ProgramBuilder(other, "p").build(), target="x86_avx2")
+    with pytest.raises(UnknownNameError, match="unknown codegen target 'nosuch'; valid: x86_avx2"):
+        emit_c(small_program(), target="nosuch")
     d = ISA["vpaddb_ymm"]
     import dataclasses
     with pytest.raises(ValueError, match="no C template"):
@@ -103,7 +115,7 @@ def test_every_asm_template_assembles():
     for d in ISA.instructions.values():
         outs = ["32(%rdi)" if s.is_mem else 0 for s in d.outs]
         ins = ["64(%rsi,%rax)" if s.is_mem else (5 if s.is_imm else j + 1) for j, s in enumerate(d.ins)]
-        lines.append(render_asm(d, outs, ins))
+        lines.append(render_asm(d, outs, ins, target=X86))
     proc = subprocess.run(["llvm-mc", "-triple=x86_64", "-mattr=+avx2,+avx512vl,+avx512vnni"],
                           input="\n".join(lines) + "\n", capture_output=True, text=True)
     assert proc.returncode == 0 and "error" not in proc.stderr, proc.stderr[:2000]
@@ -112,7 +124,7 @@ def test_every_asm_template_assembles():
 
 
 def test_render_asm_widths():
-    assert render_asm(ISA["vpmovsxbw_ymm"], [2], [7]) == "vpmovsxbw %xmm7, %ymm2"
-    assert render_asm(ISA["vpsrlw_ymm"], [1], [2, 4]) == "vpsrlw $4, %ymm2, %ymm1"
-    assert render_asm(ISA["vpmovmskb_ymm"], [0], [3]) == "vpmovmskb %ymm3, %rax"
+    assert render_asm(ISA["vpmovsxbw_ymm"], [2], [7], target=X86) == "vpmovsxbw %xmm7, %ymm2"
+    assert render_asm(ISA["vpsrlw_ymm"], [1], [2, 4], target="x86_avx2") == "vpsrlw $4, %ymm2, %ymm1"
+    assert render_asm(ISA["vpmovmskb_ymm"], [0], [3], target=X86) == "vpmovmskb %ymm3, %rax"
     assert np.all([d.asm for d in ISA.instructions.values()])

@@ -1,8 +1,9 @@
 """Emitted C run natively equals the functional run byte for byte; harness errors and timing shape.
 
-Covers kernels.codegen.native / timing / build on small AVX2 programs (an I2_S-style dot with a
-sequential accumulator over a parallel row loop, a TL2-style LUT kernel with xmm forms and
-in-register broadcasts, a VNNI dot). Skips when the host cannot run AVX2 (or VNNI) or lacks gcc.
+Covers kernels.codegen.native (NativeKernel on the in-process runner, timed by the x86_avx2
+target's clock) and build on small AVX2 programs (an I2_S-style dot with a sequential
+accumulator over a parallel row loop, a TL2-style LUT kernel with xmm forms and in-register
+broadcasts, a VNNI dot). Skips when the host cannot run AVX2 (or VNNI) or lacks gcc.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import numpy as np
 import pytest
 
 from isa_models.avx2 import ISA
-from isa_models.core.program import ProgramBuilder
-from kernels.codegen.build import machine_info, missing_cpu_flags
+from isa_models.core.builder import ProgramBuilder
+from kernels.codegen.host import machine_info, missing_cpu_flags
 
 if platform.machine() not in ("x86_64", "AMD64") or shutil.which("gcc") is None or missing_cpu_flags(["avx2"]):
     pytest.skip("native runs need an x86-64 AVX2 host with gcc", allow_module_level=True)
 
 from isa_models.core.execute import execute  # noqa: E402
 from kernels.codegen.native import NativeKernel  # noqa: E402
-from kernels.codegen.timing import calibrate  # noqa: E402
+from kernels.codegen.run import functional_mismatches  # noqa: E402
+from kernels.codegen.targets.x86_tsc import calibrate  # noqa: E402
+from workbench.errors import UserError  # noqa: E402
 
 
 def dot_program(rows: int = 4, blocks: int = 8):
@@ -122,7 +125,7 @@ def test_native_dot_matches_numpy_reference():
 
 def test_bad_buffers_are_named():
     kernel = NativeKernel(dot_program())
-    with pytest.raises(ValueError, match="buffer 'w'.*expected 1024"):
+    with pytest.raises(UserError, match="buffer 'w'.*expected 1024"):
         kernel({"w": np.zeros(10, np.uint8), "a": np.zeros(256, np.uint8), "ones": np.zeros(32, np.uint8)})
     with pytest.raises(ValueError, match="no buffer 'bogus'"):
         kernel({"bogus": np.zeros(1, np.uint8)})
@@ -148,15 +151,6 @@ def test_library_is_cached_by_source():
     assert other.library_path != first.library_path
 
 
-def test_vector_alu_throughput_probe_runs_and_rejects_bad_arguments():
-    from kernels.codegen.timing import vector_alu_throughput
-
-    rate = vector_alu_throughput(repeats=2, iterations=500)
-    assert rate > 0                                   # a rate, not a timed assertion
-    with pytest.raises(ValueError, match="repeats 0"):
-        vector_alu_throughput(repeats=0)
-
-
 def test_clang_build_compiles_the_program_and_agrees_with_gcc():
     program = dot_program()
     buffers = _random_buffers(program, np.random.default_rng(3))
@@ -166,30 +160,23 @@ def test_clang_build_compiles_the_program_and_agrees_with_gcc():
     assert all(np.array_equal(by_clang[k], by_gcc[k]) for k in by_gcc)
 
 
-def test_host_machine_picks_the_machine_whose_host_table_matches(monkeypatch):
-    from kernels.codegen import build
+def test_native_kernel_refuses_a_host_that_cannot_run_it(monkeypatch):
+    from kernels.codegen import host
 
-    def fake(vendor, family, model, flags=()):
-        monkeypatch.setattr(build, "machine_info", lambda: {"model_name": "x", "vendor": vendor,
-                                                             "family": family, "model": model, "stepping": 1})
-        monkeypatch.setattr(build, "cpu_flags", lambda: frozenset(flags))
-        found = build.host_machine("avx2")
-        return None if found is None else found.name
-
-    assert fake("AuthenticAMD", 25, 17) == "zen4"                      # EPYC 9004 (Genoa)
-    assert fake("AuthenticAMD", 25, 33) == "zen3"                      # Ryzen 5000
-    assert fake("GenuineIntel", 6, 158) == "skylake"
-    assert fake("GenuineIntel", 6, 167, ("avx2", "amx_tile", "avx512_fp16")) == "graniterapids"   # KVM guest
-    assert fake("GenuineIntel", 6, 151) == "alderlake-p"
-    assert fake("GenuineIntel", 6, 167, ("avx2",)) is None             # a real Rocket Lake: not modelled
-    assert fake("AuthenticAMD", 26, 2) is None                         # Zen 5: not modelled
+    monkeypatch.setattr(host, "cpu_flags", lambda: frozenset({"sse2"}))
+    with pytest.raises(UserError, match="cannot run in this process: this CPU, .* lacks avx2 "
+                                        r"\(codegen target x86_avx2\)"):
+        NativeKernel(dot_program())
+    monkeypatch.setattr(host, "host_arch", lambda: "riscv64")
+    with pytest.raises(UserError, match="runs on x86_64/AMD64 hosts, this one is riscv64"):
+        NativeKernel(dot_program())
 
 
-def test_tsc_rate_is_plausible_and_checked():
-    from kernels.codegen.timing import calibrate, tsc_hz
-
-    hz = tsc_hz(seconds=0.05)
-    assert 0.3e9 < hz < 10e9                                  # every x86 TSC of the last 15 years
-    assert 0.3e9 < hz / calibrate().tsc_per_cycle < 10e9      # and the core clock it implies
-    with pytest.raises(ValueError, match="seconds"):
-        tsc_hz(seconds=0)
+def test_equals_functional_sees_a_changed_byte():
+    program = dot_program()
+    kernel = NativeKernel(program)
+    buffers = _random_buffers(program, np.random.default_rng(5))
+    assert kernel.equals_functional(buffers)
+    got = kernel(buffers)
+    got["out"][7] ^= 1
+    assert functional_mismatches(program, buffers, got) == ["out"]

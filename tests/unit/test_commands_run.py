@@ -40,10 +40,15 @@ def test_run_model_file_loads_a_checkpoint(tmp_path, capsys):
     (["run", "--model", "nope"], "unknown model preset 'nope'; valid: tiny, bitnet-b1.58-2B-4T"),
     (["run", "--prompt-ids", "1,x"], "--prompt-ids: 'x' is not an integer"),
     (["run", "--prompt-ids", "9999"], "token id 9999 is outside the vocabulary"),
-    (["run", "--max-new-tokens", "-1"], "--max-new-tokens must be >= 0"),
+    (["run", "--max-new-tokens", "-1"], "argument --max-new-tokens: must be a positive integer, got -1"),
+    (["run", "--max-new-tokens", "0"], "argument --max-new-tokens: must be a positive integer, got 0"),
+    (["run", "--max-new-tokens", "x"], "argument --max-new-tokens: invalid int value: 'x'"),
+    (["run", "--seed", "-3"], "argument --seed: must be a non-negative integer, got -3"),
+    (["run", "--prompt-ids", ""], "--prompt-ids: '' is not an integer token id"),
+    (["run", "--prompt-ids", "1", "--max-new-tokens", "300"], "exceed the context of model 'tiny'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     assert main(argv) == 2
-    _, err = capsys.readouterr()
-    assert len(err.strip().splitlines()) == 1
-    assert message in err
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1 and err.startswith("workbench run: error: ")
+    assert message in err and out == ""

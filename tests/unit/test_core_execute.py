@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from isa_models.core.execute import ExecutionError, execute
-from isa_models.core.program import ProgramBuilder
+from isa_models.core.builder import ProgramBuilder
 from isa_models.core.toy import TOY
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from isa_models.core.program import ProgramBuilder, ProgramError
+from isa_models.core.program import ProgramError
+from isa_models.core.builder import ProgramBuilder
 from isa_models.core.toy import TOY
 
 

@@ -1,9 +1,11 @@
 """Timing engines (isa_models/core/timing): OOO and in-order on known cases, bounds, memory model."""
 
+import dataclasses
+
 import pytest
 
 from isa_models.core.machine import MachineError, machine_from_dict
-from isa_models.core.program import ProgramBuilder
+from isa_models.core.builder import ProgramBuilder
 from isa_models.core.timing import Dispatched, Listener, Retired, time_program
 from isa_models.core.timing.run import FLATTEN_WINDOWS
 from isa_models.core.toy import TOY, toy_machine
@@ -48,15 +50,15 @@ def test_independent_ops_on_two_ports_give_n_over_2(n):
     def body(b, r, i):
         for _ in range(n):
             b.vadd(r["a"], r["c"])
-    assert cpi(loop_prog(body), machine(core={"dispatch_width": 8})) == n / 2
+    assert cpi(loop_prog(body), machine(ooo={"dispatch_width": 8})) == n / 2
 
 
 def test_dispatch_width_bound():
     def body(b, r, i):
         b.vadd(r["a"], r["c"]); b.vadd(r["a"], r["c"]); b.vmul(r["a"], r["c"]); b.vload(r["x"][i * 16])
     p = loop_prog(body)
-    assert cpi(p, machine(core={"dispatch_width": 4})) == 1.0
-    res = time_program(p, machine(core={"dispatch_width": 2})).loop("k")
+    assert cpi(p, machine(ooo={"dispatch_width": 4})) == 1.0
+    res = time_program(p, machine(ooo={"dispatch_width": 2})).loop("k")
     assert res.body_cycles_per_iteration == 2.0
     assert res.binding.startswith("dispatch")
 
@@ -70,7 +72,7 @@ def _quad(cap):
                "toy.shuf": {**src, "latency": 1, "uops": 1, "ports": ["F23"]},
                "toy.mul": {**src, "latency": 1, "uops": 1, "ports": ["F"]},
                "toy.mac": {**src, "latency": 1, "uops": 1, "ports": ["F"]}}
-    data = toy_machine(core={"dispatch_width": 8}, ports=ports, classes=classes)
+    data = toy_machine(ooo={"dispatch_width": 8}, ports=ports, classes=classes)
     if cap:
         data["issue_caps"] = {"mixed": {**src, "group": "F", "per_cycle": 3, "mixed_only": True}}
     return machine_from_dict(data, path="toy.toml")
@@ -128,8 +130,17 @@ def test_folded_load_latency_adds_before_the_operation():
     assert res.uops_per_iteration == 3                          # load + add + store
 
 
+def _inorder_machine(**keys):
+    """The toy machine with its engine section renamed [inorder] (same keys) and `keys` set."""
+    data = toy_machine()
+    data["inorder"] = {**data.pop("ooo"), **keys}
+    m = machine_from_dict(data, path="toy.toml")
+    assert m.engine == "inorder"
+    return m
+
+
 def test_inorder_engine_stalls_on_operands_and_dual_issues():
-    inorder = machine(core={"engine": "inorder", "dispatch_width": 2})
+    inorder = _inorder_machine(dispatch_width=2)
 
     def dep(b, r, i):
         t = b.vload(r["x"][i * 16])
@@ -238,7 +249,7 @@ def _two_pairs(binding, cap=None):
                "toy.shuf": {**src, "latency": 1, "uops": 1, "ports": ["F12"]},
                "toy.mul": {**src, "latency": 1, "uops": 1, "ports": ["F"]},
                "toy.mac": {**src, "latency": 1, "uops": 1, "ports": ["F"]}}
-    data = toy_machine(core={"dispatch_width": 6, "port_binding": binding}, ports=ports, classes=classes)
+    data = toy_machine(ooo={"dispatch_width": 6, "port_binding": binding}, ports=ports, classes=classes)
     if cap:
         data["issue_caps"] = {"mixed": {**src, "group": "F", "per_cycle": cap, "mixed_only": True}}
     return machine_from_dict(data, path="toy.toml")
@@ -306,15 +317,15 @@ def test_a_load_after_a_store_to_its_buffer_waits_for_the_forwarded_data():
     assert gap == load.latency + add.latency
 
 
-# ---- store-to-load forwarding: byte ranges, latency, failure (machine keys in [core])
+# ---- store-to-load forwarding: byte ranges, latency, failure (machine keys in [ooo])
 
 def _fwd_machine(latency=None, fail=None):
-    core = dict(toy_machine()["core"])
+    core = dict(toy_machine()["ooo"])
     if latency is not None:
         core["store_forward_latency"] = latency
     if fail is not None:
         core["store_forward_fail_penalty"] = fail
-    return machine(core=core)
+    return machine(ooo=core)
 
 
 def _store_then(load_op, at, *, second_store=None):
@@ -409,9 +420,9 @@ def test_flattened_copies_forward_from_their_own_row():
 
 
 def _core_machine(**keys):
-    """The toy machine with [core] `keys` added (None values left out)."""
-    core = {**toy_machine()["core"], **{k: v for k, v in keys.items() if v is not None}}
-    return machine_from_dict(toy_machine(core=core), path="toy.toml")
+    """The toy machine with [ooo] `keys` added (None values left out)."""
+    core = {**toy_machine()["ooo"], **{k: v for k, v in keys.items() if v is not None}}
+    return machine_from_dict(toy_machine(ooo=core), path="toy.toml")
 
 
 def _rename_machine(rename=None):
@@ -479,3 +490,40 @@ def test_vector_scheduler_does_not_count_loads():
     result = time_program(p, _vector_scheduler_machine(1)).loop("k")
     assert result.body_cycles_per_iteration == cpi(p, _vector_scheduler_machine())
     assert "vector_scheduler_full" not in result.stalls
+
+
+# ---- the one entry: engine registry, extensions check, common result fields
+
+def test_time_program_dispatches_on_the_engine_kind():
+    from isa_models.core.timing import engine_names, get_engine, time_cpu_program
+
+    assert get_engine("ooo") is time_cpu_program and get_engine("inorder") is time_cpu_program
+    with pytest.raises(MachineError, match=r"no timing engine for engine kind 'vliw'; registered: .*inorder, .*ooo"):
+        get_engine("vliw")
+    assert "ooo" in engine_names()
+
+
+def test_cpu_result_reports_bytes_moved_and_engine():
+    p = loop_prog(lambda b, r, i: b.vload(r["x"][i * 16]))
+    res = time_program(p, machine())
+    assert res.bytes_moved == res.loops[0].footprint_bytes > 0
+    js = res.to_json()
+    assert js["engine"] == "ooo" and js["bytes_moved"] == res.bytes_moved and js["extra"] == {}
+
+
+def test_a_form_needing_an_extension_the_machine_lacks_is_refused():
+    from isa_models.core.isa import ISA
+    from isa_models.core.machine import MissingExtensionError
+
+    isa = ISA("toy", register_files={"v": (8, 16)}, narrow_write="zero_extend")
+    isa.define(dataclasses.replace(TOY["vadd"], attrs={"requires": ("toy_fast",)}))
+    for name in ("vload", "vstore", "vzero"):
+        isa.define(TOY[name])
+    b = ProgramBuilder(isa, "needs_ext")
+    x = b.buffer("x", 64, role="input")
+    v = b.vload(x[0])
+    b.vadd(v, v)
+    p = b.build()
+    with pytest.raises(MissingExtensionError, match=r"^machine toy lacks toy_fast, needed by vadd in program needs_ext$"):
+        time_program(p, machine())
+    assert time_program(p, machine(machine={"extensions": ["toy_fast"]})).cycles > 0

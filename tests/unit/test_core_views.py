@@ -5,7 +5,7 @@ import json
 import pytest
 
 from isa_models.core.machine import machine_from_dict
-from isa_models.core.program import ProgramBuilder
+from isa_models.core.builder import ProgramBuilder
 from isa_models.core.timing import time_program
 from isa_models.core.toy import TOY, toy_machine
 from isa_models.core.views import BottleneckView, PortPressureView, SummaryView, TimelineView
@@ -57,3 +57,22 @@ def test_bottleneck(views):
 def test_view_without_run_is_an_error():
     with pytest.raises(ValueError, match="no timing run"):
         SummaryView().render_text()
+
+
+def test_timeline_counts_rows_that_start_past_its_window():
+    b = ProgramBuilder(TOY, "chain")
+    x = b.buffer("x", 16)
+    v = b.vload(x[0])
+    for _ in range(12):
+        v = b.vmul(v, v)                             # in order, a 3-cycle chain: the 12th issues near cycle 37
+    b.vstore(x[0], v)
+    data = toy_machine()
+    data["inorder"] = data.pop("ooo")
+    view = TimelineView(max_cycles=20)
+    time_program(b.build(), machine_from_dict(data, path="toy.toml"), listeners=[view])
+    lines = view.render_text().splitlines()
+    drawn = [ln for ln in lines if ln.startswith("[") and not ln.startswith("[it")]
+    assert drawn and all(ln[8:28].strip() for ln in drawn)      # every drawn row has a mark in the window
+    late = len(view.rows) - len(drawn)
+    assert late > 0 and lines[-1] == f"({late} more instruction instances start after cycle 19: not shown)"
+    assert len(view.to_json()["rows"]) == len(view.rows)         # the JSON keeps every row

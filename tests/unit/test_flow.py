@@ -56,6 +56,7 @@ def test_runner_catches_a_wrong_accumulator():
     assert c.mismatch.startswith(f"row 17: expected {want}, got {want + 1}")
 
 
+@pytest.mark.slow
 def test_layer_run_verifies_every_projection_and_records_config():
     spec = _first_exact()
     run = flow.simulate(kernel=spec.name, isa="avx2", machine="zen4", model="tiny", layer=1,

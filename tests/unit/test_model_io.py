@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from workbench.formats import FORMATS
+from workbench.formats import FORMATS, ModelFileError
 from workbench.formats.gguf_io import WORKBENCH_GGML_TYPES, load_gguf, save_gguf
 from workbench.formats.hf_io import load_hf_checkpoint, save_hf_checkpoint
 from workbench.formats.model_io import load_model
@@ -203,6 +203,8 @@ def test_untied_lm_head_roundtrip(tmp_path):
 
 
 # --- errors: one line naming the file and the problem --------------------------------------
+# ModelFileError is a workbench.errors.UserError: the CLI prints it in one line with exit code 2,
+# while any other exception (a plain ValueError from deep code) would keep its traceback.
 
 def _one_line(exc_info, path):
     msg = str(exc_info.value)
@@ -211,23 +213,23 @@ def _one_line(exc_info, path):
 
 
 def test_dev_null_and_empty_file(tmp_path):
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model("/dev/null")
     assert "empty file" in _one_line(e, "/dev/null")
     empty = tmp_path / "empty.gguf"
     empty.write_bytes(b"")
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(empty)
     assert "empty file" in _one_line(e, empty)
 
 
 def test_missing_path_and_not_a_model(tmp_path):
-    with pytest.raises(OSError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(tmp_path / "nope.gguf")
-    assert "nope.gguf" in (str(e.value) + str(e.value.filename))
+    assert "no such file or directory" in _one_line(e, tmp_path / "nope.gguf")
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"hello world")
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(junk)
     assert "no GGUF magic" in _one_line(e, junk)
 
@@ -238,7 +240,7 @@ def test_truncated_gguf(tmp_path, tiny, cut):
     n = int(len(src) * cut) if isinstance(cut, float) else cut
     bad = tmp_path / "cut.gguf"
     bad.write_bytes(src[:n])
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(bad)
     _one_line(e, bad)
 
@@ -248,7 +250,7 @@ def test_corrupt_gguf_header(tmp_path, tiny):
     src[8:16] = (2**40).to_bytes(8, "little")      # absurd tensor count
     bad = tmp_path / "corrupt.gguf"
     bad.write_bytes(bytes(src))
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(bad)
     _one_line(e, bad)
 
@@ -282,11 +284,11 @@ def test_gguf_missing_tensor_and_wrong_shape(tmp_path, tiny):
         return tmp_path / name
 
     p = write("missing.gguf", skip="blk.1.attn_v.weight")
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(p)
     assert "missing tensor 'blk.1.attn_v.weight'" in _one_line(e, p)
     p = write("shape.gguf", reshape="output_norm.weight")
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(p)
     h = TINY.hidden_size
     assert f"tensor 'output_norm.weight' has shape [{h - 1}], expected [{h}]" in _one_line(e, p)
@@ -300,16 +302,16 @@ def test_hf_missing_tensor_and_wrong_shape(tmp_path, tiny):
     tensors = load_file(str(st))
     dropped = {k: v for k, v in tensors.items() if k != "model.layers.0.mlp.up_proj.weight_scale"}
     save_file(dropped, str(st))
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(out)
     assert "missing tensor 'model.layers.0.mlp.up_proj.weight_scale'" in _one_line(e, st)
     tensors["model.norm.weight"] = tensors["model.norm.weight"][:5]
     save_file(tensors, str(st))
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(out)
     assert f"tensor 'model.norm.weight' has shape [5], expected [{TINY.hidden_size}]" in _one_line(e, st)
     st.write_bytes(st.read_bytes()[:100])
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ModelFileError) as e:
         load_model(out)
     _one_line(e, st)
 
@@ -346,3 +348,118 @@ def test_hf_foreign_bitlinear_keeps_stored_ws_for_the_hf_dequant(tmp_path, tiny)
         for _, p in layer.projections():
             p.weight_scale = None
     assert not np.array_equal(with_ws, forward(back, ids))
+
+
+# --- wrong JSON types, values that do not parse, non-finite weights ---------------------------
+
+def _write_st(path, header, data=b""):
+    import struct
+
+    head = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(head)) + head + data)
+    return path
+
+
+@pytest.mark.parametrize("header, message", [
+    ([], "safetensors header: must be a JSON object, got list"),
+    ({"w": "F32"}, "tensor 'w' must be an object with dtype, shape and data_offsets, got str"),
+    ({"w": {"dtype": "F32", "shape": [1]}}, "tensor 'w' lacks 'data_offsets'"),
+    ({"w": {"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}},
+     "tensor 'w' has unsupported dtype ['F32']"),
+    ({"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 4]}}, "tensor 'w' has unsupported dtype 'Q4'"),
+    ({"w": {"dtype": "F32", "shape": "1", "data_offsets": [0, 4]}}, "tensor 'w' shape must be a list"),
+    ({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, "tensor 'w' shape must be a list"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": ["0", "4"]}}, "tensor 'w' data_offsets must be two"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}, "tensor 'w' data_offsets must be two"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4, 8]}}, "tensor 'w' data_offsets must be two"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}, "tensor 'w' data [8, 12) lies outside"),
+    ({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, "holds 4 bytes, shape [2] of F32 needs 8"),
+    ({"__metadata__": {"a": 1}}, "__metadata__ must be an object of strings"),
+])
+def test_safetensors_header_of_the_wrong_type(tmp_path, header, message):
+    from workbench.formats.hf_io import read_safetensors
+
+    path = _write_st(tmp_path / "m.safetensors", header, b"\0" * 4)
+    with pytest.raises(ModelFileError) as e:
+        read_safetensors(path)
+    assert message in _one_line(e, path)
+
+
+def test_safetensors_valid_header_reads(tmp_path):
+    from workbench.formats.hf_io import read_safetensors
+
+    header = {"__metadata__": {"k": "v"}, "w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}
+    path = _write_st(tmp_path / "m.safetensors", header, np.arange(3, dtype="<f4").tobytes())
+    tensors, meta = read_safetensors(path)
+    assert meta == {"k": "v"} and tensors["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("rms_norm_eps", "1e-5x", "key 'rms_norm_eps' must be a finite number, got '1e-5x'"),
+    ("rope_theta", None, None),                                     # absent: the default applies
+    ("hidden_size", "256", "key 'hidden_size' must be an integer, got '256'"),
+    ("num_attention_heads", 0, "key 'num_attention_heads' must be a positive integer, got 0"),
+    ("tie_word_embeddings", 1, "key 'tie_word_embeddings' must be true or false, got 1"),
+    ("quantization_config", "bitnet", "key 'quantization_config' must be an object, got 'bitnet'"),
+    ("rope_parameters", [1], "key 'rope_parameters' must be an object, got [1]"),
+    ("workbench_name", 7, "key 'workbench_name' must be a string, got 7"),
+    ("eos_token_id", [2, 3], None),                                 # transformers' list of ids
+    ("vocab_size", 512.0, None),                                    # an integral float is accepted
+])
+def test_config_json_values_name_the_key_and_the_file(tmp_path, tiny, key, value, message):
+    out = save_hf_checkpoint(tiny, tmp_path / "ckpt")
+    cfg = json.loads((out / "config.json").read_text())
+    if value is None:
+        cfg.pop(key)
+    else:
+        cfg[key] = value
+    (out / "config.json").write_text(json.dumps(cfg))
+    if message is None:
+        assert_same(tiny, load_model(out), config=False)
+        return
+    with pytest.raises(ModelFileError) as e:
+        load_model(out)
+    assert message in _one_line(e, out / "config.json")
+
+
+def test_config_json_must_be_an_object(tmp_path, tiny):
+    out = save_hf_checkpoint(tiny, tmp_path / "ckpt")
+    (out / "config.json").write_text("[1, 2]")
+    with pytest.raises(ModelFileError) as e:
+        load_model(out)
+    assert "must be a JSON object, got list" in _one_line(e, out / "config.json")
+
+
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path, tiny):
+    bad = random_weights(TINY, seed=11)
+    bad.layers[1].post_attn_norm[5] = np.nan
+    path = save_gguf(bad, tmp_path / "nan.gguf", weight_type="i2_s")
+    with pytest.raises(ModelFileError) as e:
+        load_model(path)
+    assert "tensor 'blk.1.ffn_norm.weight' holds a non-finite value nan at index [5]" in _one_line(e, path)
+    bad = random_weights(TINY, seed=11)
+    bad.embed[3, 4] = -np.inf
+    out = save_hf_checkpoint(bad, tmp_path / "ckpt")
+    with pytest.raises(ModelFileError) as e:
+        load_model(out)
+    assert "tensor 'model.embed_tokens.weight' holds a non-finite value -inf at index [3, 4]" in \
+        _one_line(e, out / "model.safetensors")
+
+
+def test_gguf_metadata_of_the_wrong_type(tmp_path, tiny):
+    blob = save_gguf(tiny, tmp_path / "ok.gguf", weight_type="i2_s").read_bytes()
+    path = tmp_path / "bad.gguf"
+    path.write_bytes(blob.replace(b'"num_layers": 2', b'"num_layers": 0'))
+    with pytest.raises(ModelFileError) as e:
+        load_model(path)
+    assert "metadata workbench.config: model 'tiny': num_layers must be a positive integer, got 0" in \
+        _one_line(e, path)
+
+
+def test_a_named_safetensors_file_is_the_one_read(tmp_path, tiny):
+    out = save_hf_checkpoint(tiny, tmp_path / "ckpt")
+    (out / "model.safetensors").rename(out / "other.safetensors")
+    assert_same(tiny, load_model(out / "other.safetensors"))
+    with pytest.raises(ModelFileError) as e:
+        load_model(out)
+    assert "no model.safetensors in checkpoint directory" in _one_line(e, out)

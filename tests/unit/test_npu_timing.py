@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import pytest
 
 from isa_models.npu import NpuBuilder, load_npu_machine, lower, matvec_program, time_lowered
 from isa_models.npu.timing import duration
@@ -89,3 +92,120 @@ def test_prefetch_hides_mac_time():
     t1 = time_lowered(lower(matvec_program(p, m, k, prefetch=1)))
     assert t1.total_cycles < t0.total_cycles
     assert t1.unit_busy == t0.unit_busy
+
+
+# ---- the mac_array engine of the core time_program, with the core views
+
+def _timed_program(name="tiny", m=12, k=64):
+    from isa_models.core.machine import load_machine
+
+    machine = load_machine(name, isa="npu")
+    return matvec_program(load_npu_machine(name), m, k), machine
+
+
+def test_time_program_equals_the_command_model_and_fills_the_common_fields():
+    from isa_models.core.timing import TimingResult, time_program
+
+    program, machine = _timed_program("edge16", 256, 2560)
+    t = time_lowered(lower(program))
+    r = time_program(program, machine)
+    assert isinstance(r, TimingResult)
+    assert r.cycles == t.total_cycles and r.seconds == pytest.approx(t.time_us * 1e-6)
+    assert r.instructions == len(t.schedule) and r.memory_level == "DRAM"
+    assert r.bytes_moved == t.dram["read"] + t.dram["write"]
+    assert r.binding.startswith("dma (DMA unit") and "busy" in r.binding
+    x = r.extra
+    assert x["utilization"] == t.utilization and x["stall_cycles"] == t.stalls and x["ideal_cycles"] == t.ideal_cycles
+    assert x["dram"] == t.dram and x["sram"] == t.sram and x["unit_busy_cycles"] == t.unit_busy
+    top = r.loops[0]
+    assert top.loop == "<top>" and top.cycles == t.total_cycles and top.port_cycles == t.unit_busy
+    assert {b.name for b in top.bounds} == {"dma", "mac", "wb", "ideal", "memory"}
+    js = json.loads(json.dumps(r.to_json()))
+    assert js["engine"] == "mac_array" and js["bytes_moved"] == r.bytes_moved and js["extra"]["macs"] == 256 * 2560
+
+
+def test_kernel_plan_reaches_extra():
+    from isa_models.core.machine import load_machine
+    from isa_models.core.timing import time_program
+    from kernels.registry import get
+
+    spec = get("npu_gemm", "npu")
+    program = spec.build(64, 128, machine="tiny")
+    r = time_program(program, load_machine("tiny", isa="npu"))
+    assert r.extra["plan"] == program.meta["plan"] and r.cycles > 0
+
+
+def test_events_render_through_every_core_view():
+    from isa_models.core.timing import Dispatched, Issued, Listener, Stall, time_program
+    from isa_models.core.views import BottleneckView, PortPressureView, SummaryView, TimelineView
+
+    class Record(Listener):
+        def __init__(self):
+            self.events = []
+
+        def on_event(self, event):
+            self.events.append(event)
+
+    program, machine = _timed_program()
+    rec = Record()
+    views = [SummaryView(), PortPressureView(), TimelineView(), BottleneckView()]
+    r = time_program(program, machine, listeners=[rec, *views])
+    t = time_lowered(lower(program))
+    cycles = [e.cycle for e in rec.events]
+    assert cycles == sorted(cycles)                                     # in time order
+    issued = [e for e in rec.events if isinstance(e, Issued)]
+    assert [(e.instr, e.cycle, e.port, e.occupancy) for e in issued] == \
+        [(s.index, s.issue, s.command.unit, s.end - s.issue) for s in t.schedule]
+    stalls = [e for e in rec.events if isinstance(e, Stall)]
+    assert sum(e.cycles for e in stalls) == sum(t.stalls.values())
+    assert {e.reason for e in stalls} == set(t.stalls)
+    assert sum(isinstance(e, Dispatched) for e in rec.events) == len(t.schedule) == r.events["Dispatched"]
+
+    summary = views[0].render_text()
+    assert f"Program {program.name} on tiny" in summary and f"Total cycles:   {t.total_cycles}" in summary
+    assert "* dma" in summary and "Binding bound:  dma" in summary
+    pressure = views[1].to_json()["loops"]["<top>"]["per_iteration"]
+    assert pressure == {u: float(t.unit_busy[u]) for u in ("dma", "mac", "wb")}
+    timeline = views[2].render_text().splitlines()
+    assert timeline[0].startswith("Timeline of loop <top>")
+    first = timeline[2]                                                 # dmaa: issues at once, 1+3+16 cycles
+    assert first.startswith("[0,0]   D" + "e" * 19 + "R") and first.endswith("dmaa n=8 asram[0] <- dram[0xc0]")
+    assert timeline[3].startswith("[0,1]    D" + "=" * 18 + "e" * 20 + "R ")         # waits for the DMA unit
+    assert views[3].analyse()[0]["top_bound"] == "dma"
+
+
+def test_timeline_counts_rows_past_its_window():
+    from isa_models.core.timing import time_program
+    from isa_models.core.views import TimelineView
+
+    program, machine = _timed_program("edge16", 64, 2560)
+    view = TimelineView(max_cycles=120)
+    time_program(program, machine, listeners=[view])
+    lines = view.render_text().splitlines()
+    assert len(lines) < 20 and lines[-1].endswith("start after cycle 119: not shown)")
+
+
+def test_program_built_for_another_machine_is_refused():
+    from isa_models.core.machine import MachineError, load_machine
+    from isa_models.core.timing import time_program
+
+    program = matvec_program(load_npu_machine("tiny"), 4, 8)
+    with pytest.raises(MachineError, match=r"program npu_matvec was built for NPU machine tiny, not for machine "
+                                           r"edge16; build it for edge16"):
+        time_program(program, load_machine("edge16", isa="npu"))
+    variant = dataclasses.replace(load_npu_machine("tiny"), weight_encoding="base3")
+    with pytest.raises(MachineError, match="built for NPU machine tiny with other parameters"):
+        time_program(matvec_program(variant, 4, 8), load_machine("tiny", isa="npu"))
+    with pytest.raises(MachineError, match="machine zen4 is for ISA avx2"):
+        time_program(program, load_machine("zen4", isa="avx2"))
+
+
+def test_mac_array_engine_is_registered_by_the_npu_package():
+    from isa_models.core.timing import engine_names, get_engine, register_engine
+    from isa_models.npu.timing import time_npu_program
+
+    assert {"ooo", "inorder", "mac_array"} <= set(engine_names())
+    assert get_engine("mac_array") is time_npu_program
+    register_engine("mac_array", time_npu_program)                     # same function again: fine
+    with pytest.raises(ValueError, match="registered twice"):
+        register_engine("mac_array", lambda *a, **k: None)

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from workbench.errors import UnknownNameError, UserError
 from workbench.quant import quantize_activations
 from workbench.reference import (PROJECTIONS, KVCache, Trace, forward, generate, get_preset,
                                  random_weights, ternary_matvec)
@@ -124,9 +125,11 @@ def test_one_perturbed_accumulator_changes_the_logits(tiny, where):
 
 
 def test_hook_returning_the_wrong_type_is_named(tiny):
-    with pytest.raises(ValueError, match=r"acc_hook layer 0 k: returned int64 .* expected int32"):
+    # a kernel bug, not bad input: a plain ValueError (the CLI keeps its traceback)
+    with pytest.raises(ValueError, match=r"acc_hook layer 0 k: returned int64 .* expected int32") as e:
         forward(tiny, PROMPT, acc_hook=lambda l, p, q, lin: ternary_matvec(q, lin.codes).astype(np.int64)
                 if p == "k" else None)
+    assert not isinstance(e.value, UserError)
 
 
 def test_conventions_differ_but_both_run(tiny):
@@ -134,7 +137,7 @@ def test_conventions_differ_but_both_run(tiny):
     cpp = forward(tiny, PROMPT, convention="bitnet_cpp")
     assert not np.array_equal(hf, cpp)
     assert np.abs(hf - cpp).max() < 1e-3 * np.abs(hf).max()
-    with pytest.raises(ValueError, match="unknown scale convention"):
+    with pytest.raises(UnknownNameError, match="unknown scale convention 'tl2'; valid: hf, bitnet_cpp"):
         forward(tiny, PROMPT, convention="tl2")
 
 
@@ -161,13 +164,16 @@ def test_generate_greedy_and_eos(tiny):
 
 
 def test_bad_tokens_and_positions(tiny):
-    with pytest.raises(ValueError, match="token id 512 is outside the vocabulary 0..511"):
+    # user errors (a bad prompt): UserError, one line and exit 2 at the CLI
+    with pytest.raises(UserError, match="token id 512 is outside the vocabulary 0..511"):
         forward(tiny, [1, 512])
-    with pytest.raises(ValueError, match="non-empty 1-D"):
+    with pytest.raises(UserError, match="non-empty 1-D"):
         forward(tiny, [])
+    with pytest.raises(UserError, match="max_new_tokens must be a non-negative integer"):
+        generate(tiny, [1], max_new_tokens=-1)
     cache = KVCache(tiny.config)
     cache.length = tiny.config.max_position - 1
-    with pytest.raises(ValueError, match="position 256 exceeds max_position 256"):
+    with pytest.raises(UserError, match="position 256 exceeds max_position 256"):
         forward(tiny, [1, 2], cache=cache)
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["register", "run", "parse_shape"]
+from workbench.commands import isa_name
+from isa_models.registry import get_isa, isa_names
+from workbench.commands import parse_params
+from workbench.errors import UserError
 
-EMIT_ISAS = ("avx2",)
+__all__ = ["register", "run", "parse_shape"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "| llvm-mca -mcpu=znver3",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kernel", required=True, help="registered kernel (see `workbench kernels`)")
-    p.add_argument("--isa", default="avx2", help="ISA (default: avx2)")
+    p.add_argument("--isa", type=isa_name, metavar="ISA",
+                   help=f"ISA ({', '.join(isa_names())}; default: the ISA of the only kernel of that name)")
     p.add_argument("--lang", choices=("c", "asm", "program"), default="c", help="what to print (default: c)")
     p.add_argument("--shape", default="2560,2560", metavar="M,K",
                    help="projection shape: rows M, reduction K (default: 2560,2560)")
@@ -41,29 +45,29 @@ def parse_shape(text: str) -> tuple[int, int]:
     try:
         M, K = (int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"--shape {text!r}: expected M,K (two positive integers)") from None
+        raise UserError(f"--shape {text!r}: expected M,K (two positive integers)") from None
     if M <= 0 or K <= 0:
-        raise ValueError(f"--shape {text!r}: M and K must be positive")
+        raise UserError(f"--shape {text!r}: M and K must be positive")
     return M, K
 
 
 def run(args: argparse.Namespace) -> int:
     from kernels.registry import get
-    from workbench.commands.kernels import check_isa
-    from workbench.commands.simulate import _params
 
-    check_isa(args.isa)
     spec = get(args.kernel, args.isa)
+    plugin = get_isa(spec.isa)
     M, K = parse_shape(args.shape)
-    params = spec.resolve(**_params(args.param))
-    spec.check_shape(M, K, **params)
+    params = spec.resolve(**parse_params(args.param))
+    spec.require_shape(M, K, **params)
     program = spec.build(M, K, **params)
     if args.lang == "program":
         print(program.to_text())
         return 0
-    if args.isa not in EMIT_ISAS:
-        raise ValueError(f"--lang {args.lang}: code emission exists for ISA(s) {', '.join(EMIT_ISAS)}, "
-                         f"not {args.isa}")
+    if plugin.codegen_target is None:
+        from isa_models.registry import plugins
+
+        have = ", ".join(p.name for p in plugins() if p.codegen_target) or "(none)"
+        raise UserError(f"--lang {args.lang}: ISA {spec.isa} has no codegen target; ISAs with one: {have}")
     from kernels.codegen import emit_asm, emit_c
 
     print(emit_c(program) if args.lang == "c" else emit_asm(program, compiler=args.compiler), end="")

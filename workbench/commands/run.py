@@ -11,7 +11,10 @@ import argparse
 import sys
 import time
 
-__all__ = ["register", "parse_token_ids"]
+from workbench.commands import check_input_path, nonnegative_int, positive_int
+from workbench.errors import UserError
+
+__all__ = ["register", "parse_token_ids", "check_prompt"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,12 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "model.safetensors")
     p.add_argument("--prompt-ids", metavar="IDS",
                    help="comma-separated prompt token ids (default: the model's BOS id)")
-    p.add_argument("--max-new-tokens", type=int, default=8, metavar="N",
-                   help="number of tokens to generate (default: 8)")
+    p.add_argument("--max-new-tokens", type=positive_int, default=8, metavar="N",
+                   help="number of tokens to generate, at least 1 (default: 8)")
     p.add_argument("--convention", choices=("hf", "bitnet_cpp"), default="hf",
                    help="activation-scale and dequantization convention (default: hf; "
                         "see workbench.quant)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed of the preset's random weights (default: 0)")
     p.add_argument("--no-weight-cache", action="store_true",
                    help="do not read or write the on-disk cache of large presets' random weights")
@@ -47,15 +50,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_token_ids(text: str) -> list[int]:
-    """'1,2,3' -> [1, 2, 3]; ValueError naming the bad item otherwise."""
+    """'1,2,3' -> [1, 2, 3]; UserError naming the bad item otherwise (an empty list too)."""
     ids = []
     for item in text.split(","):
         item = item.strip()
         try:
             ids.append(int(item))
         except ValueError:
-            raise ValueError(f"--prompt-ids: {item!r} is not an integer token id") from None
+            raise UserError(f"--prompt-ids: {item!r} is not an integer token id") from None
     return ids
+
+
+def check_prompt(prompt: list[int], config, max_new_tokens: int, *,
+                 what: str = "--prompt-ids") -> None:
+    """Refuse token ids outside `config`'s vocabulary and a prompt plus `max_new_tokens` that
+    exceeds its context (UserError naming `what` and the id or the lengths)."""
+    bad = [i for i in prompt if not 0 <= i < config.vocab_size]
+    if bad:
+        raise UserError(f"{what}: token id {bad[0]} is outside the vocabulary "
+                        f"0..{config.vocab_size - 1} of model {config.name!r}")
+    if len(prompt) + max_new_tokens > config.max_position:
+        raise UserError(f"{what} / --max-new-tokens: {len(prompt)} prompt tokens + "
+                        f"{max_new_tokens} new tokens exceed the context of model {config.name!r} "
+                        f"({config.max_position} positions)")
 
 
 def _load_weights(args: argparse.Namespace):
@@ -67,7 +84,8 @@ def _load_weights(args: argparse.Namespace):
     if args.model_file:
         from workbench.formats.model_io import load_model
 
-        return load_model(args.model_file)  # its errors name the file: one line, exit 2
+        check_input_path(args.model_file, flag="--model-file", directory=None)
+        return load_model(args.model_file)  # ModelFileError names the file: one line, exit 2
     config = get_preset(args.model)
     big = config.ternary_params() >= CACHE_MIN_PARAMS
     with tqdm(total=config.num_layers, desc=f"weights {config.name}", unit="layer",
@@ -81,17 +99,18 @@ def run(args: argparse.Namespace) -> int:
 
     from workbench.reference import generate
 
-    if args.max_new_tokens < 0:
-        raise ValueError(f"--max-new-tokens must be >= 0, got {args.max_new_tokens}")
+    prompt = parse_token_ids(args.prompt_ids) if args.prompt_ids is not None else None
+    if prompt is not None and args.model_file is None:
+        from workbench.reference import get_preset
+
+        check_prompt(prompt, get_preset(args.model), args.max_new_tokens)   # before the weights
     t0 = time.perf_counter()
     weights = _load_weights(args)
     config = weights.config
-    prompt = (parse_token_ids(args.prompt_ids) if args.prompt_ids is not None
-              else [config.bos_token_id])
-    if min(prompt) < 0 or max(prompt) >= config.vocab_size:
-        bad = next(i for i in prompt if not 0 <= i < config.vocab_size)
-        raise ValueError(f"--prompt-ids: token id {bad} is outside the vocabulary "
-                         f"0..{config.vocab_size - 1} of model {config.name!r}")
+    what = "--prompt-ids"
+    if prompt is None:
+        prompt, what = [config.bos_token_id], "the model's BOS id (give --prompt-ids)"
+    check_prompt(prompt, config, args.max_new_tokens, what=what)
     t1 = time.perf_counter()
     stamps: list[float] = []
     tokens = generate(weights, np.asarray(prompt), max_new_tokens=args.max_new_tokens,

@@ -1,16 +1,24 @@
-"""`workbench simulate`: run a registered kernel over a model's layer (or whole token) on a machine.
+"""`workbench simulate`: check a kernel bit-exactly over a model's layer (or whole token) and time
+it on a machine, for any registered ISA.
 
-Top of the flow: argument parsing and dispatch only. `--isa avx2` (and any ISA with kernels in
-`kernels.registry`) goes to `workbench.flow.simulate` and `workbench.report`; `--isa npu` goes to
-`workbench.npu_flow.simulate_npu(args)`, imported lazily.
+Top of the flow: argument parsing and dispatch only. `--isa` is checked first (argparse
+``choices`` from `isa_models.registry`); every other name and option is checked by
+`workbench.flow.plan` (machine, kernel and model first, then the rest) and the output paths
+before any work starts; `workbench.flow.execute` does the work and `workbench.report` renders it.
+`--native` and `--rtl` are spellings of `--crosscheck native` / `--crosscheck rtl`.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-__all__ = ["register", "run", "parse_views"]
+from isa_models.registry import isa_names
+from workbench.commands import check_output_path, nonnegative_int, positive_int
+from workbench.errors import UserError
+
+__all__ = ["register", "run", "parse_views", "parse_params", "parse_crosschecks"]
+
+ALL_VIEWS = "summary,pressure,timeline,bottleneck"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,75 +30,87 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "int32 accumulator with the reference (VERIFIED / FAILED with the first mismatch), "
                     "time it on the machine model and print cycles, time at the clock, GOP/s, bytes "
                     "moved and the binding bound. A whole-token run adds time per token and tokens/s "
-                    "for 1..N cores against the DRAM roofline.",
+                    "for 1..N cores against the DRAM roofline. Only --isa is required: the machine "
+                    "defaults to the one modelling this CPU (else the ISA's default machine), the "
+                    "kernel to the ISA's fastest exact kernel that machine runs, the model to "
+                    "bitnet-b1.58-2B-4T; the report's first lines say which defaults were taken. "
+                    "Columns: docs/reports.md.",
         epilog="examples:\n"
-               "  workbench simulate --isa avx2 --machine zen4 --kernel tl2 --model bitnet-b1.58-2B-4T --layer 0\n"
+               "  workbench simulate --isa avx2\n"
+               "  workbench simulate --isa avx2 --machine zen4 --kernel tl2 --layer 0\n"
                "  workbench simulate --isa avx2 --machine zen4 --kernel tl2 --model tiny --layer 1 \\\n"
-               "      --views summary,pressure,timeline,bottleneck --json out.json\n"
-               "  workbench simulate --isa avx2 --machine zen4 --kernel i2s --model bitnet-b1.58-2B-4T \\\n"
-               "      --plot token.png --out results/\n"
+               "      --views --json out.json\n"
+               "  workbench simulate --isa avx2 --kernel i2s --plot token.png --out results/\n"
                "  workbench simulate --isa avx2 --machine host --kernel vnni2 --layer 0 --native\n"
-               "  workbench simulate --isa npu --machine tiny --model tiny --layer 0",
+               "  workbench simulate --isa npu --model tiny --layer 0 --rtl",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--isa", required=True, help="ISA of the kernel and machine (avx2, npu, ...)")
-    p.add_argument("--machine", required=True, help="machine name (isa_models/machines/<isa>/<name>.toml), "
-                                                    "path to a machine TOML, or 'host': the machine "
-                                                    "modelling this CPU (see `workbench machines`)")
-    p.add_argument("--kernel", help="registered kernel name (see `workbench kernels`); required for avx2")
-    p.add_argument("--model", default="bitnet-b1.58-2B-4T", metavar="PRESET",
+    p.add_argument("--isa", required=True, choices=isa_names(), metavar="ISA",
+                   help=f"ISA of the kernel and machine: {', '.join(isa_names())}")
+    p.add_argument("--machine", default=None,
+                   help="machine name (isa_models/machines/<isa>/<name>.toml), path to a machine TOML, or "
+                        "'host': the machine modelling this CPU (default: that machine when one exists, "
+                        "else the ISA's default machine; see `workbench machines`)")
+    p.add_argument("--kernel", default=None,
+                   help="registered kernel name (default: the ISA's fastest exact kernel the machine runs; "
+                        "see `workbench kernels`)")
+    p.add_argument("--model", default=None, metavar="PRESET",
                    help="model preset (see `workbench models`; default: bitnet-b1.58-2B-4T)")
-    p.add_argument("--layer", type=int, help="one decoder layer; omit for the whole token")
-    p.add_argument("--views", default=None,
-                   help="comma-separated views per unique shape: summary, pressure, timeline, bottleneck "
-                        "(default: summary with --layer, none for the whole token)")
+    p.add_argument("--layer", type=nonnegative_int, help="one decoder layer; omit for the whole token")
+    p.add_argument("--views", nargs="?", const=ALL_VIEWS, default=None, metavar="LIST",
+                   help=f"print the per-shape views: a comma-separated list of {ALL_VIEWS.replace(',', ', ')} "
+                        "(--views alone: all of them; default: none)")
     p.add_argument("--activations", choices=("trace", "gaussian"), default="trace",
                    help="activation rows: the reference forward pass's q for one decode step (default) "
                         "or seeded Gaussian rows quantized with workbench.quant")
-    p.add_argument("--token-id", type=int, default=None,
+    p.add_argument("--token-id", type=nonnegative_int, default=None,
                    help="token fed to the reference forward pass for --activations trace (default: BOS)")
     p.add_argument("--cold", action="store_true",
                    help="time with the working set streamed from DRAM (a decode step) instead of the "
                         "smallest cache level holding it")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="kernel parameter (tile size, or machine=NAME for npu), repeatable")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random weights (and Gaussian "
-                                                       "activations) (default: 0)")
+                   help="kernel build parameter (tile size), repeatable; the kernel refuses unknown keys")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of the random weights (and Gaussian activations) (default: 0)")
     p.add_argument("--json", metavar="FILE", help="write results + resolved configuration as JSON")
     p.add_argument("--out", metavar="DIR", help="write simulate.json, config.json and report.txt here")
-    p.add_argument("--plot", metavar="FILE", help="whole-token run: breakdown + roofline plot (PNG/SVG)")
-    p.add_argument("--workers", type=int, default=2, help="worker processes for the functional checks (default: 2)")
+    p.add_argument("--plot", metavar="FILE", help="whole-token run: breakdown + roofline plot (PNG/SVG/PDF)")
+    p.add_argument("--workers", type=positive_int, default=2,
+                   help="worker processes for the functional checks (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--crosscheck", default=None, metavar="NAME[,NAME]",
+                   help="cross-check each unique shape's Program another way and compare with the "
+                        "functional run: native (compiled and timed on this CPU), emulator (a standalone "
+                        "executable under the target's emulator, natively when this host runs it), rtl "
+                        "(co-simulation with the RTL); only those of the ISA apply")
     p.add_argument("--native", action="store_true",
-                   help="avx2 only: also compile each shape's Program, run it on this CPU (outputs "
-                        "compared with the functional run) and print measured cycles beside the "
-                        "model's; the machine must be the one modelling this CPU (--machine host)")
-    p.add_argument("--rtl", action="store_true", help="NPU only: co-simulate with the RTL")
+                   help="= --crosscheck native: compile each shape's Program, run it on this CPU (outputs "
+                        "compared with the functional run) and print measured cycles beside the model's; "
+                        "the machine must be the one modelling this CPU (the default, or --machine host)")
+    p.add_argument("--rtl", action="store_true",
+                   help="= --crosscheck rtl: co-simulate each shape's command stream with the RTL")
     p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
-                   help="NPU --rtl only: the cocotb simulator (default: icarus)")
+                   help="--rtl only: the cocotb simulator (default: icarus)")
     p.set_defaults(handler=run)
 
 
-def parse_views(text: str | None, *, whole_token: bool) -> tuple[str, ...]:
-    """'summary,timeline' -> ('summary', 'timeline'); ValueError naming an unknown view."""
-    from workbench.flow import VIEW_NAMES
-
+def parse_views(text: str | None) -> tuple[str, ...]:
+    """'summary,timeline' -> ('summary', 'timeline'); None -> () (names are checked by the flow)."""
     if text is None:
-        return () if whole_token else ("summary",)
+        return ()
     views = tuple(v.strip() for v in text.split(",") if v.strip())
-    for v in views:
-        if v not in VIEW_NAMES:
-            raise ValueError(f"--views: unknown view {v!r}; valid: {', '.join(VIEW_NAMES)}")
+    if not views:
+        raise UserError("--views: empty list")
     return views
 
 
-def _params(items: list[str]) -> dict:
+def parse_params(items: list[str]) -> dict:
     """``KEY=VALUE`` kernel parameters: integers stay integers (tile sizes), anything else is a
-    string (e.g. ``machine=tiny`` for an NPU kernel); the kernel rejects unknown keys by name."""
+    string; the kernel refuses unknown keys and wrong types by name."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValueError(f"--param {item!r}: expected KEY=VALUE")
+            raise UserError(f"--param {item!r}: expected KEY=VALUE")
         value = value.strip()
         try:
             params[key.strip()] = int(value)
@@ -99,44 +119,41 @@ def _params(items: list[str]) -> dict:
     return params
 
 
-def _simulate_npu(args: argparse.Namespace) -> int:
-    try:
-        from workbench.npu_flow import simulate_npu
-    except ModuleNotFoundError as exc:
-        if exc.name == "workbench.npu_flow":
-            print("workbench simulate: error: the NPU flow is not built in this checkout "
-                  "(workbench/npu_flow.py is missing)", file=sys.stderr)
-            return 2
-        raise
-    return simulate_npu(args)
+def parse_crosschecks(args: argparse.Namespace) -> list[str]:
+    """The cross-check names of `--crosscheck`, `--native` and `--rtl`, in that order."""
+    names = [n.strip() for n in (args.crosscheck or "").split(",") if n.strip()]
+    if args.crosscheck is not None and not names:
+        raise UserError("--crosscheck: empty list")
+    names += ["native"] * args.native + ["rtl"] * args.rtl
+    return list(dict.fromkeys(names))
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.native and args.isa != "avx2":
-        raise ValueError(f"--native: native runs exist for --isa avx2 only, not {args.isa}")
-    if args.isa == "npu":
-        return _simulate_npu(args)
-    if args.rtl:
-        raise ValueError(f"--rtl: RTL co-simulation exists for --isa npu only, not {args.isa}")
-    if not args.kernel:
-        raise ValueError(f"--kernel is required for --isa {args.isa} (see `workbench kernels`)")
-    if args.plot and args.layer is not None:
-        raise ValueError("--plot needs a whole-token run (omit --layer)")
-    from workbench.commands.kernels import check_isa
-    from workbench.flow import simulate
+    from workbench.flow import execute, plan
+    from workbench.plots import PLOT_SUFFIXES, plot_token
     from workbench.report import render_text, write_outputs
 
-    check_isa(args.isa)
+    checks = parse_crosschecks(args)
+    options = {"simulator": args.simulator} if args.simulator else {}
+    if args.simulator and "rtl" not in checks:
+        raise UserError("--simulator: only with --rtl (or --crosscheck rtl)")
+    todo = plan(isa=args.isa, machine=args.machine, kernel=args.kernel, model=args.model, layer=args.layer,
+                views=parse_views(args.views), seed=args.seed, activations=args.activations,
+                token_id=args.token_id, cold=args.cold, params=parse_params(args.param), workers=args.workers,
+                crosschecks=checks, options=options)
+    if args.plot and args.layer is not None:
+        raise UserError("--plot needs a whole-token run (omit --layer)")
+    if args.json:
+        check_output_path(args.json, flag="--json")
+    if args.out:
+        check_output_path(args.out, flag="--out", directory=True)
+    if args.plot:
+        check_output_path(args.plot, flag="--plot", suffixes=PLOT_SUFFIXES)
 
-    views = parse_views(args.views, whole_token=args.layer is None)
-    sim = simulate(kernel=args.kernel, isa=args.isa, machine=args.machine, model=args.model,
-                   layer=args.layer, views=views, seed=args.seed, activations=args.activations,
-                   token_id=args.token_id, cold=args.cold, params=_params(args.param),
-                   progress=not args.no_progress, workers=args.workers, native=args.native)
+    sim = execute(todo, progress=not args.no_progress)
     text = render_text(sim)
     print(text)
     if args.plot:
-        from workbench.plots import plot_token
         print(f"plot: {plot_token(sim, args.plot)}")
     for path in write_outputs(sim, json_path=args.json, out_dir=args.out, text=text):
         print(f"wrote {path}")

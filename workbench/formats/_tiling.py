@@ -7,6 +7,8 @@ A shape outside the tables gets a documented fallback rule (`fallback_tiling`), 
 
 from __future__ import annotations
 
+from workbench.formats._common import FormatError
+
 __all__ = ["TL1_TILINGS", "TL2_TILINGS", "default_tiling", "fallback_tiling"]
 
 _TL1_SRC = "bitnet.cpp setup_env.py TL1 (kernels.md §1.3)"
@@ -41,11 +43,11 @@ def fallback_tiling(kind: str, m: int, k: int) -> tuple[int, int, int]:
     """
     bm_ = next((b for b in _BM_CANDIDATES if m % b == 0), None)
     if bm_ is None:
-        raise ValueError(f"{kind}: M={m} is not a multiple of 32; no tiling exists")
+        raise FormatError(f"{kind}: M={m} is not a multiple of 32; no tiling exists")
     if kind == "tl1":
         bk = next((b for b in _TL1_BK_CANDIDATES if k % b == 0), None)
         if bk is None:
-            raise ValueError(f"tl1: K={k} is not a multiple of 8; no tiling exists")
+            raise FormatError(f"tl1: K={k} is not a multiple of 8; no tiling exists")
         return bm_, bk, 32
     return bm_, 96, 32
 

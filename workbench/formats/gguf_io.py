@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.errors import UnknownNameError, UserError
 from workbench.formats import tq
+from workbench.formats._common import ModelFileError, check_finite
 from workbench.formats.i2s import I2S_X86
 from workbench.reference.config import PROJECTIONS, ModelConfig
 from workbench.reference.weights import LayerWeights, ModelWeights, TernaryLinear
@@ -89,7 +91,7 @@ def _add_ternary(w, name: str, lin: TernaryLinear, weight_type: str) -> None:
         w.add_array(f"workbench.tensor.{name}.shape", [m, k])
         return
     if k % tq.QK_K:
-        raise ValueError(f"save_gguf: tensor {name} has K={k}, not a multiple of 256 as "
+        raise UserError(f"save_gguf: tensor {name} has K={k}, not a multiple of 256 as "
                          f"{weight_type.upper()} needs; use weight_type='i2_s'")
     data = tq.pack(lin.codes, gamma=lin.gamma, kind=weight_type).reshape(m, -1)
     qtype = gguf.GGMLQuantizationType.TQ1_0 if weight_type == "tq1_0" else gguf.GGMLQuantizationType.TQ2_0
@@ -118,7 +120,8 @@ def save_gguf(weights: ModelWeights, path, *, weight_type: str = "tq2_0") -> Pat
     import gguf
 
     if weight_type not in WEIGHT_TYPES:
-        raise ValueError(f"save_gguf: unknown weight_type {weight_type!r}; valid: {', '.join(WEIGHT_TYPES)}")
+        raise UnknownNameError(f"save_gguf: unknown weight_type {weight_type!r}; "
+                               f"valid: {', '.join(WEIGHT_TYPES)}")
     path = Path(path)
     config = weights.config
     w = gguf.GGUFWriter(os.fspath(path), _ARCH)
@@ -149,24 +152,29 @@ def _field_value(reader, key: str):
     return value
 
 
+_NO_DEFAULT = object()
+
+
 class _GGUFFile:
-    """A parsed GGUF file with error messages that name the file."""
+    """A parsed GGUF file with error messages that name the file (`ModelFileError`)."""
 
     def __init__(self, path: Path):
         import gguf
 
         self.path = path
+        if path.is_dir():
+            raise ModelFileError(f"{path}: is a directory, expected a GGUF file")
         try:
             self.reader = gguf.GGUFReader(os.fspath(path))
-        except OSError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
             raise
         except Exception as exc:  # gguf-py raises ValueError, IndexError, struct/np errors
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ValueError(f"{path}: not a readable GGUF file ({msg})") from None
+            raise ModelFileError(f"{path}: not a readable GGUF file ({msg})") from None
         self.tensors = {t.name: t for t in self.reader.tensors}
 
-    def error(self, problem: str) -> ValueError:
-        return ValueError(f"{self.path}: {problem}")
+    def error(self, problem: str) -> ModelFileError:
+        return ModelFileError(f"{self.path}: {problem}")
 
     def value(self, key: str, *, required: bool = True):
         try:
@@ -176,6 +184,35 @@ class _GGUFFile:
         if v is None and required:
             raise self.error(f"missing metadata key {key!r}")
         return v
+
+    def typed(self, key: str, kind: type, default=_NO_DEFAULT):
+        """Metadata `key` as `kind` (int, float or str); `default` when absent (else an error).
+
+        A value of another type (a string where a number belongs, an array, a non-finite float)
+        is an error naming the key and the file.
+        """
+        v = self.value(key, required=default is _NO_DEFAULT)
+        if v is None:
+            return default
+        if kind is str:
+            if isinstance(v, str):
+                return v
+        elif isinstance(v, (bool, np.bool_)):
+            pass
+        elif kind is int and isinstance(v, (int, np.integer)):
+            return int(v)
+        elif kind is float and isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v):
+            return float(v)
+        want = {int: "an integer", float: "a finite number", str: "a string"}[kind]
+        raise self.error(f"metadata key {key!r} must be {want}, got {v!r:.60}")
+
+    def int_list(self, key: str) -> tuple[int, ...]:
+        """Metadata array `key` of integers (required)."""
+        v = self.value(key)
+        if not isinstance(v, (list, tuple)) or not all(isinstance(x, (int, np.integer))
+                                                      and not isinstance(x, bool) for x in v):
+            raise self.error(f"metadata key {key!r} must be an array of integers, got {v!r:.60}")
+        return tuple(int(x) for x in v)
 
     def tensor(self, name: str):
         if name not in self.tensors:
@@ -191,7 +228,8 @@ class _GGUFFile:
         ne = tuple(int(x) for x in t.shape[::-1])
         if ne != shape:
             raise self.error(f"tensor {name!r} has shape {list(ne)}, expected {list(shape)}")
-        return np.array(t.data, dtype=np.float32).reshape(shape)
+        return check_finite(np.array(t.data, dtype=np.float32).reshape(shape),
+                            f"{self.path}: tensor {name!r}")
 
     def ternary(self, name: str, shape: tuple[int, int]) -> tuple[TernaryLinear, str]:
         import gguf
@@ -199,16 +237,16 @@ class _GGUFFile:
         t = self.tensor(name)
         m, k = shape
         raw = np.array(t.data).reshape(-1).view(np.uint8)
-        wb_type = self.value(f"workbench.tensor.{name}.type", required=False)
+        wb_type = self.typed(f"workbench.tensor.{name}.type", int, None)
         if wb_type is not None:
-            if int(wb_type) != WORKBENCH_GGML_TYPES["i2_s_x86"]:
-                raise self.error(f"tensor {name!r} has unknown workbench type id {int(wb_type):#x}")
-            wb_shape = tuple(int(x) for x in self.value(f"workbench.tensor.{name}.shape"))
+            if wb_type != WORKBENCH_GGML_TYPES["i2_s_x86"]:
+                raise self.error(f"tensor {name!r} has unknown workbench type id {wb_type:#x}")
+            wb_shape = self.int_list(f"workbench.tensor.{name}.shape")
             if wb_shape != shape:
                 raise self.error(f"tensor {name!r} has shape {list(wb_shape)}, expected {list(shape)}")
             try:
                 codes, gamma = I2S_X86.unpack(raw, m, k)
-            except ValueError as exc:
+            except UserError as exc:
                 raise self.error(f"tensor {name!r}: {exc}") from None
             return TernaryLinear(codes, gamma), "i2_s"
         kinds = {gguf.GGMLQuantizationType.TQ1_0: "tq1_0", gguf.GGMLQuantizationType.TQ2_0: "tq2_0"}
@@ -221,9 +259,12 @@ class _GGUFFile:
         kind = kinds[t.tensor_type]
         try:
             codes, d = tq.unpack(raw, m, k, kind=kind)
-        except ValueError as exc:
+        except UserError as exc:
             raise self.error(f"tensor {name!r}: {exc}") from None
-        return TernaryLinear(codes, self._tq_gamma(name, codes, d)), kind
+        gamma = self._tq_gamma(name, codes, d)
+        if not np.isfinite(gamma) or gamma < 0:
+            raise self.error(f"tensor {name!r}: scale gamma is {gamma}, not a finite number >= 0")
+        return TernaryLinear(codes, gamma), kind
 
     def _tq_gamma(self, name: str, codes: np.ndarray, d: np.ndarray) -> np.float32:
         base = name[:-len(".weight")]
@@ -246,34 +287,47 @@ class _GGUFFile:
 def _config_from(f: _GGUFFile) -> ModelConfig:
     arch = f.value("general.architecture")
     if arch != _ARCH:
-        raise f.error(f"architecture is {arch!r}, expected {_ARCH!r}")
-    stored = f.value("workbench.config", required=False)
+        raise f.error(f"architecture is {arch!r:.60}, expected {_ARCH!r}")
+    stored = f.typed("workbench.config", str, None)
     if stored is not None:
         try:
-            return ModelConfig(**json.loads(stored))
-        except (TypeError, json.JSONDecodeError) as exc:
+            fields = json.loads(stored)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise f.error(f"metadata workbench.config is not JSON ({exc})") from None
+        if not isinstance(fields, dict):
+            raise f.error(f"metadata workbench.config must be a JSON object, got {type(fields).__name__}")
+        try:
+            return ModelConfig(**fields)
+        except TypeError as exc:
             raise f.error(f"metadata workbench.config is malformed ({exc})") from None
+        except UserError as exc:
+            raise f.error(f"metadata workbench.config: {exc}") from None
     a = _ARCH
-    hidden = int(f.value(f"{a}.embedding_length"))
-    heads = int(f.value(f"{a}.attention.head_count"))
+    hidden = f.typed(f"{a}.embedding_length", int)
+    heads = f.typed(f"{a}.attention.head_count", int)
+    if heads <= 0:
+        raise f.error(f"metadata key '{a}.attention.head_count' must be positive, got {heads}")
     emb = f.tensor("token_embd.weight")
-    return ModelConfig(
-        name=str(f.value("general.name", required=False) or f.path.stem),
-        vocab_size=int(f.value(f"{a}.vocab_size", required=False) or emb.shape[1]),
-        hidden_size=hidden,
-        intermediate_size=int(f.value(f"{a}.feed_forward_length")),
-        num_layers=int(f.value(f"{a}.block_count")),
-        num_heads=heads,
-        num_kv_heads=int(f.value(f"{a}.attention.head_count_kv")),
-        head_dim=int(f.value(f"{a}.attention.key_length", required=False) or hidden // heads),
-        rope_theta=float(f.value(f"{a}.rope.freq_base", required=False) or 500000.0),
-        rms_norm_eps=float(f.value(f"{a}.attention.layer_norm_rms_epsilon", required=False) or 1e-5),
-        max_position=int(f.value(f"{a}.context_length", required=False) or 4096),
-        tie_embeddings="output.weight" not in f.tensors,
-        bos_token_id=int(f.value("tokenizer.ggml.bos_token_id", required=False) or 128000),
-        eos_token_id=int(f.value("tokenizer.ggml.eos_token_id", required=False) or 128001),
-        source=f"GGUF {f.path.name}",
-    )
+    try:
+        return ModelConfig(
+            name=f.typed("general.name", str, None) or f.path.stem,
+            vocab_size=f.typed(f"{a}.vocab_size", int, None) or int(emb.shape[1]),
+            hidden_size=hidden,
+            intermediate_size=f.typed(f"{a}.feed_forward_length", int),
+            num_layers=f.typed(f"{a}.block_count", int),
+            num_heads=heads,
+            num_kv_heads=f.typed(f"{a}.attention.head_count_kv", int),
+            head_dim=f.typed(f"{a}.attention.key_length", int, None) or hidden // heads,
+            rope_theta=f.typed(f"{a}.rope.freq_base", float, None) or 500000.0,
+            rms_norm_eps=f.typed(f"{a}.attention.layer_norm_rms_epsilon", float, None) or 1e-5,
+            max_position=f.typed(f"{a}.context_length", int, None) or 4096,
+            tie_embeddings="output.weight" not in f.tensors,
+            bos_token_id=f.typed("tokenizer.ggml.bos_token_id", int, 128000),
+            eos_token_id=f.typed("tokenizer.ggml.eos_token_id", int, 128001),
+            source=f"GGUF {f.path.name}",
+        )
+    except UserError as exc:
+        raise f.error(str(exc)) from None
 
 
 def load_gguf(path) -> ModelWeights:
@@ -281,7 +335,9 @@ def load_gguf(path) -> ModelWeights:
     TQ2_0 projections) into `ModelWeights`.
 
     gamma: exact from `<name>.gamma` (our files) or the I2_S tail; otherwise the common fp16 block
-    scale (times `<name>.scale` if present). Problems raise ValueError "<path>: <problem>".
+    scale (times `<name>.scale` if present). Problems (a truncated or corrupt file, metadata of
+    the wrong type, a wrong shape, a NaN or infinite weight) raise ModelFileError
+    "<path>: <problem>".
     ``meta`` records the file, its format and each projection's weight type.
     """
     path = Path(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (Format, check_codes, check_data, check_gamma,
+from workbench.formats._common import (Format, FormatError, check_codes, check_data, check_gamma,
                                        check_multiple)
 
 __all__ = ["HF_2BIT", "pack_codes", "unpack_codes", "nbytes", "pack", "unpack"]
@@ -32,14 +32,14 @@ def unpack_codes(packed, m: int | None = None) -> np.ndarray:
     who = "hf_2bit.unpack"
     p = np.asarray(packed)
     if p.dtype != np.uint8 or p.ndim != 2:
-        raise ValueError(f"{who}: packed weight must be 2-D uint8 [M/4, K], got {p.dtype} {p.shape}")
+        raise FormatError(f"{who}: packed weight must be 2-D uint8 [M/4, K], got {p.dtype} {p.shape}")
     if m is not None and p.shape[0] * 4 != m:
-        raise ValueError(f"{who}: packed weight has {p.shape[0]} rows, expected M/4 = {m}/4")
+        raise FormatError(f"{who}: packed weight has {p.shape[0]} rows, expected M/4 = {m}/4")
     fields = (p[None] >> np.array([0, 2, 4, 6], dtype=np.uint8)[:, None, None]) & 3
     if (fields == 3).any():
         i, r, c = np.argwhere(fields == 3)[0]
-        raise ValueError(f"{who}: code 3 in bits {2 * i + 1}:{2 * i} of byte [{r}, {c}] "
-                         "(valid codes are 0, 1, 2)")
+        raise FormatError(f"{who}: code 3 in bits {2 * i + 1}:{2 * i} of byte [{r}, {c}] "
+                          "(valid codes are 0, 1, 2)")
     return (fields.astype(np.int8) - 1).reshape(4 * p.shape[0], p.shape[1])
 
 

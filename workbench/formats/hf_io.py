@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.errors import UnknownNameError, UserError
+from workbench.formats._common import ModelFileError, check_finite
 from workbench.formats.hf2bit import pack_codes, unpack_codes
 from workbench.reference.config import PROJECTIONS, ModelConfig
 from workbench.reference.weights import LayerWeights, ModelWeights, TernaryLinear
@@ -36,6 +38,7 @@ _NORMS = {"input_norm": "input_layernorm", "attn_sub_norm": "self_attn.attn_sub_
 _DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"),
            "U8": np.dtype("u1"), "I8": np.dtype("i1"), "I32": np.dtype("<i4"),
            "I64": np.dtype("<i8"), "BF16": np.dtype("<u2")}
+_MISSING = object()
 
 
 def hf_tensor_names(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -90,7 +93,7 @@ def save_hf_checkpoint(weights: ModelWeights, directory, *, linear_class: str = 
     from safetensors.numpy import save_file
 
     if linear_class not in LINEAR_CLASSES:
-        raise ValueError(f"save_hf_checkpoint: unknown linear_class {linear_class!r}; "
+        raise UnknownNameError(f"save_hf_checkpoint: unknown linear_class {linear_class!r}; "
                          f"valid: {', '.join(LINEAR_CLASSES)}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,98 +117,227 @@ def save_hf_checkpoint(weights: ModelWeights, directory, *, linear_class: str = 
     return out
 
 
+def _header_error(path: Path, problem: str) -> ModelFileError:
+    return ModelFileError(f"{path}: safetensors header: {problem}")
+
+
+def _tensor_entry(path: Path, name: str, info, n_data: int) -> tuple[np.dtype, str, tuple, int, int]:
+    """Check one header entry; returns (numpy dtype, dtype name, shape, start, end)."""
+    if not isinstance(info, dict):
+        raise _header_error(path, f"tensor {name!r} must be an object with dtype, shape and "
+                                  f"data_offsets, got {type(info).__name__} {info!r:.60}")
+    missing = [k for k in ("dtype", "shape", "data_offsets") if k not in info]
+    if missing:
+        raise _header_error(path, f"tensor {name!r} lacks {missing[0]!r}")
+    dtype_name = info["dtype"]
+    if not isinstance(dtype_name, str) or dtype_name not in _DTYPES:
+        raise _header_error(path, f"tensor {name!r} has unsupported dtype {dtype_name!r}; "
+                                  f"valid: {', '.join(_DTYPES)}")
+    shape = info["shape"]
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise _header_error(path, f"tensor {name!r} shape must be a list of non-negative integers, "
+                                  f"got {shape!r:.60}")
+    offsets = info["data_offsets"]
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_int(o) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1]):
+        raise _header_error(path, f"tensor {name!r} data_offsets must be two integers "
+                                  f"0 <= begin <= end, got {offsets!r:.60}")
+    start, end = offsets
+    dtype = _DTYPES[dtype_name]
+    n = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if end > n_data:
+        raise ModelFileError(f"{path}: tensor {name!r} data [{start}, {end}) lies outside the file's "
+                             f"{n_data} data bytes")
+    if end - start != n:
+        raise ModelFileError(f"{path}: tensor {name!r} data [{start}, {end}) holds {end - start} "
+                             f"bytes, shape {shape} of {dtype_name} needs {n}")
+    return dtype, dtype_name, tuple(shape), start, end
+
+
 def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a .safetensors file into numpy (BF16 widened to fp32, F16 kept), plus its metadata.
 
     A plain reader of the documented format (8-byte header length, JSON header, raw data), so
-    bf16 checkpoints load without torch. Problems raise ValueError naming the file.
+    bf16 checkpoints load without torch. Every field of the header is type-checked: a problem
+    raises ModelFileError naming the file and the tensor (never a Python TypeError).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory, expected a .safetensors file")
     blob = path.read_bytes()
     if len(blob) < 8:
-        raise ValueError(f"{path}: {len(blob)} bytes is too short for a safetensors file")
+        raise ModelFileError(f"{path}: {len(blob)} bytes is too short for a safetensors file")
     (hlen,) = struct.unpack("<Q", blob[:8])
     if hlen > len(blob) - 8:
-        raise ValueError(f"{path}: safetensors header length {hlen} exceeds the file size {len(blob)}")
+        raise ModelFileError(f"{path}: safetensors header length {hlen} exceeds the file size {len(blob)}")
     try:
         header = json.loads(blob[8:8 + hlen])
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: safetensors header is not JSON ({exc})") from None
-    metadata = header.pop("__metadata__", None) or {}
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFileError(f"{path}: safetensors header is not JSON ({msg})") from None
+    if not isinstance(header, dict):
+        raise _header_error(path, f"must be a JSON object, got {type(header).__name__}")
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _header_error(path, "__metadata__ must be an object of strings, "
+                                  f"got {metadata!r:.60}")
     data = memoryview(blob)[8 + hlen:]
     tensors = {}
     for name, info in header.items():
-        dtype = _DTYPES.get(info.get("dtype"))
-        if dtype is None:
-            raise ValueError(f"{path}: tensor {name!r} has unsupported dtype {info.get('dtype')!r}")
-        start, end = info["data_offsets"]
-        shape = tuple(info["shape"])
-        if end > len(data) or end - start != int(np.prod(shape)) * dtype.itemsize:
-            raise ValueError(f"{path}: tensor {name!r} data [{start}, {end}) does not fit shape "
-                             f"{list(shape)} of {info['dtype']} (file holds {len(data)} data bytes)")
+        dtype, dtype_name, shape, start, end = _tensor_entry(path, name, info, len(data))
         arr = np.frombuffer(data[start:end], dtype=dtype).reshape(shape)
-        if info["dtype"] == "BF16":
+        if dtype_name == "BF16":
             arr = (arr.astype(np.uint32) << 16).view(np.float32)
         tensors[name] = arr
     return tensors, metadata
 
 
-def _config_from_json(cfg: dict, source: str) -> ModelConfig:
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _ConfigJson:
+    """Typed access to a parsed config.json: every wrong type or missing key names the key and file."""
+
+    def __init__(self, cfg, path: str):
+        if not isinstance(cfg, dict):
+            raise ModelFileError(f"{path}: must be a JSON object, got {type(cfg).__name__}")
+        self.cfg, self.path = cfg, path
+
+    def error(self, key: str, problem: str) -> ModelFileError:
+        return ModelFileError(f"{self.path}: key {key!r} {problem}")
+
+    def get(self, key: str, kind: str, default=_MISSING):
+        """`key` as `kind` ("int", "posint", "float", "bool", "str", "object"); `default` if absent
+        or null."""
+        value = self.cfg.get(key)
+        if value is None:
+            if default is _MISSING:
+                raise ModelFileError(f"{self.path}: missing key {key!r}")
+            return default
+        return self.check(key, value, kind)
+
+    def check(self, key: str, value, kind: str):
+        if kind in ("int", "posint"):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not _is_int(value):
+                raise self.error(key, f"must be an integer, got {value!r:.60}")
+            if kind == "posint" and value <= 0:
+                raise self.error(key, f"must be a positive integer, got {value}")
+            return value
+        if kind == "float":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                number = float(value)
+                if np.isfinite(number):
+                    return number
+            raise self.error(key, f"must be a finite number, got {value!r:.60}")
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise self.error(key, f"must be true or false, got {value!r:.60}")
+        if kind == "str":
+            if isinstance(value, str):
+                return value
+            raise self.error(key, f"must be a string, got {value!r:.60}")
+        if kind == "object":
+            if isinstance(value, dict):
+                return _ConfigJson(value, f"{self.path}: {key}")
+            raise self.error(key, f"must be an object, got {value!r:.60}")
+        raise AssertionError(kind)
+
+
+def _config_from_json(cj: _ConfigJson) -> ModelConfig:
+    rope = cj.get("rope_parameters", "object", None)
+    rope_theta = cj.get("rope_theta", "float", None)
+    if rope_theta is None:
+        rope_theta = rope.get("rope_theta", "float", 500000.0) if rope is not None else 500000.0
+    hidden = cj.get("hidden_size", "posint")
+    heads = cj.get("num_attention_heads", "posint")
+    name = (cj.get("workbench_name", "str", None) or cj.get("_name_or_path", "str", None)
+            or Path(cj.path).parent.name or "checkpoint")
     try:
-        rope = cfg.get("rope_theta") or (cfg.get("rope_parameters") or {}).get("rope_theta", 500000.0)
-        heads = cfg["num_attention_heads"]
         return ModelConfig(
-            name=cfg.get("workbench_name") or cfg.get("_name_or_path") or Path(source).parent.name,
-            vocab_size=cfg["vocab_size"], hidden_size=cfg["hidden_size"],
-            intermediate_size=cfg["intermediate_size"], num_layers=cfg["num_hidden_layers"],
-            num_heads=heads, num_kv_heads=cfg.get("num_key_value_heads", heads),
-            head_dim=cfg.get("head_dim") or cfg["hidden_size"] // heads,
-            rope_theta=float(rope), rms_norm_eps=float(cfg.get("rms_norm_eps", 1e-5)),
-            max_position=cfg.get("max_position_embeddings", 2048),
-            tie_embeddings=bool(cfg.get("tie_word_embeddings", False)),
-            bos_token_id=cfg.get("bos_token_id", 128000), eos_token_id=cfg.get("eos_token_id", 128001),
-            source=f"HF checkpoint {source}")
-    except KeyError as exc:
-        raise ValueError(f"{source}: config.json lacks {exc.args[0]!r}") from None
+            name=name, vocab_size=cj.get("vocab_size", "posint"), hidden_size=hidden,
+            intermediate_size=cj.get("intermediate_size", "posint"),
+            num_layers=cj.get("num_hidden_layers", "posint"), num_heads=heads,
+            num_kv_heads=cj.get("num_key_value_heads", "posint", heads),
+            head_dim=cj.get("head_dim", "posint", None) or hidden // heads,
+            rope_theta=rope_theta, rms_norm_eps=cj.get("rms_norm_eps", "float", 1e-5),
+            max_position=cj.get("max_position_embeddings", "posint", 2048),
+            tie_embeddings=cj.get("tie_word_embeddings", "bool", False),
+            bos_token_id=_token_id(cj, "bos_token_id", 128000),
+            eos_token_id=_token_id(cj, "eos_token_id", 128001),
+            source=f"HF checkpoint {cj.path}")
+    except UserError as exc:
+        raise ModelFileError(f"{cj.path}: {exc}") from None
 
 
-def load_hf_checkpoint(directory) -> ModelWeights:
+def _token_id(cj: _ConfigJson, key: str, default: int) -> int:
+    """A token id; transformers allows a list of ids for eos (the first one is used)."""
+    value = cj.cfg.get(key)
+    if isinstance(value, list) and value:
+        return cj.check(key, value[0], "int")
+    return cj.get(key, "int", default)
+
+
+def load_hf_checkpoint(directory, *, safetensors=None) -> ModelWeights:
     """Read a BitNet checkpoint directory (ours or transformers'), packed offline weights only.
+
+    Parameters
+    ----------
+    directory : str or Path holding config.json (and model.safetensors)
+    safetensors : str or Path, optional; the weights file (default ``directory/model.safetensors``)
 
     Returns ModelWeights with meta = {"source": "hf", "path", "linear_class", "weight_scale":
     {"layers.<i>.<proj>": np.float32 ws as stored}}. gamma: the exact value from our metadata if
-    present, else fp32(1/ws) (bitlinear) or ws (autobitlinear).
+    present, else fp32(1/ws) (bitlinear) or ws (autobitlinear). Every problem (a missing file, a
+    value of the wrong JSON type, a wrong shape, a NaN or infinite weight) raises ModelFileError
+    naming the file and the key or tensor.
     """
     d = Path(directory)
+    if not d.is_dir():
+        raise ModelFileError(f"{d}: not a checkpoint directory")
     cfg_path = d / "config.json"
     if not cfg_path.is_file():
-        raise FileNotFoundError(2, "no config.json in checkpoint directory", str(d))
+        raise ModelFileError(f"{d}: no config.json in checkpoint directory")
     try:
-        cfg = json.loads(cfg_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{cfg_path}: not valid JSON ({exc})") from None
-    if cfg.get("model_type") != "bitnet":
-        raise ValueError(f"{cfg_path}: model_type is {cfg.get('model_type')!r}, expected 'bitnet'")
-    qc = cfg.get("quantization_config") or {}
-    linear_class = qc.get("linear_class", "bitlinear")
+        cj = _ConfigJson(json.loads(cfg_path.read_text()), str(cfg_path))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFileError(f"{cfg_path}: not valid JSON ({msg})") from None
+    model_type = cj.cfg.get("model_type")
+    if model_type != "bitnet":
+        raise ModelFileError(f"{cfg_path}: model_type is {model_type!r:.60}, expected 'bitnet'")
+    qc = cj.get("quantization_config", "object", None)
+    linear_class = qc.get("linear_class", "str", "bitlinear") if qc is not None else "bitlinear"
     if linear_class not in LINEAR_CLASSES:
-        raise ValueError(f"{cfg_path}: unknown linear_class {linear_class!r}")
-    config = _config_from_json(cfg, str(cfg_path))
-    st_path = d / "model.safetensors"
+        raise ModelFileError(f"{cfg_path}: unknown linear_class {linear_class!r}; "
+                             f"valid: {', '.join(LINEAR_CLASSES)}")
+    config = _config_from_json(cj)
+    st_path = Path(safetensors) if safetensors is not None else d / "model.safetensors"
     if not st_path.is_file():
-        raise FileNotFoundError(2, "no model.safetensors in checkpoint directory", str(d))
+        raise ModelFileError(f"{d}: no {st_path.name} in checkpoint directory")
     tensors, metadata = read_safetensors(st_path)
 
     def get(name, shape=None):
         if name not in tensors:
-            raise ValueError(f"{st_path}: missing tensor {name!r}")
+            raise ModelFileError(f"{st_path}: missing tensor {name!r}")
         arr = tensors[name]
         if shape is not None and tuple(arr.shape) != tuple(shape):
-            raise ValueError(f"{st_path}: tensor {name!r} has shape {list(arr.shape)}, "
-                             f"expected {list(shape)}")
+            raise ModelFileError(f"{st_path}: tensor {name!r} has shape {list(arr.shape)}, "
+                                 f"expected {list(shape)}")
         return arr
 
-    floats = {n: np.array(get(n, s), dtype=np.float32) for n, s in hf_tensor_names(config).items()}
+    def float_tensor(name, shape):
+        arr = get(name, shape)
+        if arr.dtype.kind not in "fiu":
+            raise ModelFileError(f"{st_path}: tensor {name!r} is {arr.dtype}, expected a float tensor")
+        return check_finite(np.array(arr, dtype=np.float32), f"{st_path}: tensor {name!r}")
+
+    floats = {n: float_tensor(n, s) for n, s in hf_tensor_names(config).items()}
     layers, scales = [], {}
     for i in range(config.num_layers):
         lins = {}
@@ -214,20 +346,32 @@ def load_hf_checkpoint(directory) -> ModelWeights:
             m, k = config.projection_shape(p)
             packed = get(f"{base}.weight")
             if packed.dtype != np.uint8:
-                raise ValueError(f"{st_path}: tensor {base}.weight is {packed.dtype}, expected packed "
-                                 "uint8 (only offline-quantized checkpoints are supported)")
+                raise ModelFileError(f"{st_path}: tensor {base}.weight is {packed.dtype}, expected "
+                                     "packed uint8 (only offline-quantized checkpoints are supported)")
             get(f"{base}.weight", (m // 4, k))
             try:
                 codes = unpack_codes(packed, m)
-            except ValueError as exc:
-                raise ValueError(f"{st_path}: tensor {base}.weight: {exc}") from None
-            ws = np.float32(get(f"{base}.weight_scale").reshape(-1)[0])
-            scales[f"layers.{i}.{p}"] = ws
+            except UserError as exc:
+                raise ModelFileError(f"{st_path}: tensor {base}.weight: {exc}") from None
+            ws_arr = get(f"{base}.weight_scale")
+            if ws_arr.size != 1:
+                raise ModelFileError(f"{st_path}: tensor {base}.weight_scale has shape "
+                                     f"{list(ws_arr.shape)}, expected one value")
+            ws = np.float32(ws_arr.reshape(-1)[0])
             exact = metadata.get(f"workbench.gamma.{base}")
             if exact is not None:
-                gamma = np.float32(float.fromhex(exact))
+                try:
+                    gamma = np.float32(float.fromhex(exact))
+                except (ValueError, OverflowError):
+                    raise ModelFileError(f"{st_path}: metadata workbench.gamma.{base} = {exact!r:.40} "
+                                         "is not a hex float") from None
             else:
-                gamma = np.float32(1) / ws if linear_class == "bitlinear" else ws
+                with np.errstate(divide="ignore", over="ignore"):
+                    gamma = np.float32(1) / ws if linear_class == "bitlinear" else ws
+            if not (np.isfinite(ws) and ws > 0 and np.isfinite(gamma) and gamma >= 0):
+                raise ModelFileError(f"{st_path}: tensor {base}.weight_scale is {ws} (gamma {gamma}); "
+                                     "expected a finite number > 0")
+            scales[f"layers.{i}.{p}"] = ws
             lins[p] = TernaryLinear(codes, gamma,
                                    weight_scale=ws if linear_class == "bitlinear" else None)
         norms = {key: floats[f"model.layers.{i}.{n}.weight"] for key, n in _NORMS.items()}

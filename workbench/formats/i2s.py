@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (SCALE_TAIL_BYTES, Format, check_codes, check_data,
-                                       check_gamma, check_multiple, read_scale, scale_tail)
+from workbench.formats._common import (SCALE_TAIL_BYTES, Format, FormatError, check_codes,
+                                       check_data, check_gamma, check_multiple, read_scale,
+                                       scale_tail)
 
 __all__ = ["I2S_X86", "I2S_ARM", "nbytes", "pack", "unpack", "BLOCK_WEIGHTS"]
 
@@ -21,7 +22,7 @@ BLOCK_WEIGHTS = {"x86": 128, "arm": 64}
 
 def _qk(arch: str) -> int:
     if arch not in BLOCK_WEIGHTS:
-        raise ValueError(f"i2s: unknown arch {arch!r}; valid: {', '.join(BLOCK_WEIGHTS)}")
+        raise FormatError(f"i2s: unknown arch {arch!r}; valid: {', '.join(BLOCK_WEIGHTS)}")
     return BLOCK_WEIGHTS[arch]
 
 
@@ -61,7 +62,7 @@ def unpack(data, m: int, k: int, *, arch: str = "x86") -> tuple[np.ndarray, np.f
     fields = (body >> np.array([6, 4, 2, 0], dtype=np.uint8).reshape(1, 4, 1)) & 3
     if (fields == 3).any():
         pos = int(np.argwhere((fields == 3).any(axis=1).reshape(-1))[0, 0])
-        raise ValueError(f"{who}: code 3 in a 2-bit field of byte {pos} (valid codes are 0, 1, 2)")
+        raise FormatError(f"{who}: code 3 in a 2-bit field of byte {pos} (valid codes are 0, 1, 2)")
     codes = (fields.astype(np.int8) - 1).reshape(m, k)
     return codes, read_scale(raw, m * k // 4, who)
 

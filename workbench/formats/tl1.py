@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (SCALE_TAIL_BYTES, Format, check_codes, check_data,
-                                       check_gamma, read_scale, scale_tail)
+from workbench.formats._common import (SCALE_TAIL_BYTES, Format, FormatError, check_codes,
+                                       check_data, check_gamma, read_scale, scale_tail)
 from workbench.formats._tiling import default_tiling
 
 __all__ = ["TL1", "nbytes", "pack", "unpack", "check_layout", "pair_indices", "byte_map"]
@@ -24,16 +24,16 @@ def check_layout(m: int, k: int, BM: int, BK: int, bm: int, who: str = "tl1") ->
     K % BK == 0, BK % by == 0.
     """
     if bm not in (32, 64):
-        raise ValueError(f"{who}: bm={bm} must be 32 or 64")
+        raise FormatError(f"{who}: bm={bm} must be 32 or 64")
     if BM <= 0 or BM % bm:
-        raise ValueError(f"{who}: BM={BM} is not a positive multiple of bm={bm}")
+        raise FormatError(f"{who}: BM={BM} is not a positive multiple of bm={bm}")
     by = 256 // bm
     if BK <= 0 or BK % by:
-        raise ValueError(f"{who}: BK={BK} is not a positive multiple of by=256/bm={by}")
+        raise FormatError(f"{who}: BK={BK} is not a positive multiple of by=256/bm={by}")
     if m <= 0 or m % BM:
-        raise ValueError(f"{who}: M={m} is not a positive multiple of BM={BM}")
+        raise FormatError(f"{who}: M={m} is not a positive multiple of BM={BM}")
     if k <= 0 or k % BK:
-        raise ValueError(f"{who}: K={k} is not a positive multiple of BK={BK}")
+        raise FormatError(f"{who}: K={k} is not a positive multiple of BK={BK}")
     return by
 
 
@@ -87,8 +87,8 @@ def unpack(data, m: int, k: int, *, BM: int, BK: int, bm: int) -> tuple[np.ndarr
     nib = np.stack([body >> 4, body & 0x0F], axis=-1)  # [byte, n]
     if (nib > 8).any():
         pos, n = np.argwhere(nib > 8)[0]
-        raise ValueError(f"{who}: index {int(nib[pos, n])} > 8 in the "
-                         f"{'top' if n == 0 else 'bottom'} nibble of byte {pos}")
+        raise FormatError(f"{who}: index {int(nib[pos, n])} > 8 in the "
+                          f"{'top' if n == 0 else 'bottom'} nibble of byte {pos}")
     split = _split_shape(m, k, BM, BK, bm)
     stream_shape = tuple(split[a] for a in _STREAM_AXES)
     idx = nib.reshape(stream_shape).transpose(np.argsort(_STREAM_AXES)).reshape(m, k // 2)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (SCALE_TAIL_BYTES, Format, check_codes, check_data,
-                                       check_gamma, read_scale, scale_tail)
+from workbench.formats._common import (SCALE_TAIL_BYTES, Format, FormatError, check_codes,
+                                       check_data, check_gamma, read_scale, scale_tail)
 from workbench.formats._tiling import default_tiling
 
 __all__ = ["TL2", "nbytes", "pack", "unpack", "check_layout", "split_k", "body_bytes",
@@ -35,15 +35,15 @@ def check_layout(m: int, k: int, BM: int, BK: int, bm: int, who: str = "tl2") ->
     """Validate TL2's constraints: bm == 32, BM % 32 == 0, M % BM == 0, BK % 24 == 0,
     (K mod BK) % 32 == 0 (bitnet.cpp codegen_tl2.py asserts; BK % 24 makes whole sign vectors)."""
     if bm != 32:
-        raise ValueError(f"{who}: bm={bm} must be 32")
+        raise FormatError(f"{who}: bm={bm} must be 32")
     if BM <= 0 or BM % bm:
-        raise ValueError(f"{who}: BM={BM} is not a positive multiple of bm={bm}")
+        raise FormatError(f"{who}: BM={BM} is not a positive multiple of bm={bm}")
     if BK <= 0 or BK % 24:
-        raise ValueError(f"{who}: BK={BK} is not a positive multiple of 24")
+        raise FormatError(f"{who}: BK={BK} is not a positive multiple of 24")
     if m <= 0 or m % BM:
-        raise ValueError(f"{who}: M={m} is not a positive multiple of BM={BM}")
+        raise FormatError(f"{who}: M={m} is not a positive multiple of BM={BM}")
     if k <= 0 or (k % BK) % _TWO_BK:
-        raise ValueError(f"{who}: K={k}: K mod BK={BK} is {k % BK}, not a multiple of 32")
+        raise FormatError(f"{who}: K={k}: K mod BK={BK} is {k % BK}, not a multiple of 32")
 
 
 def _c_div(a: int, b: int) -> int:
@@ -65,8 +65,8 @@ def body_bytes(m: int, k: int, BK: int) -> int:
     n += (-n) % 32
     content = sum(section_sizes(m, k, BK))
     if n < content:
-        raise ValueError(f"tl2: M={m} K={k} BK={BK}: packed content {content} B exceeds "
-                         f"bitnet.cpp's size formula {n} B")
+        raise FormatError(f"tl2: M={m} K={k} BK={BK}: packed content {content} B exceeds "
+                          f"bitnet.cpp's size formula {n} B")
     return n
 
 
@@ -188,7 +188,7 @@ def unpack(data, m: int, k: int, *, BM: int, BK: int, bm: int = 32) -> tuple[np.
     idx = _nibble_unstream(raw[:n_idx], _three_split(m, three_k, BM, BK), (m, three_k // 3))
     if (idx > 13).any():
         r, g = np.argwhere(idx > 13)[0]
-        raise ValueError(f"{who}: index {int(idx[r, g])} > 13 for row {r} triple {g}")
+        raise FormatError(f"{who}: index {int(idx[r, g])} > 13 for row {r} triple {g}")
     lanes = raw[n_idx:n_idx + n_sign].view("<u2").astype(np.uint32)
     sp = _sign_split(m, three_k, BM, BK)
     stream_shape = tuple(sp[a] for a in _SIGN_AXES)
@@ -196,7 +196,7 @@ def unpack(data, m: int, k: int, *, BM: int, BK: int, bm: int = 32) -> tuple[np.
     sign = bits.reshape(stream_shape).transpose(np.argsort(_SIGN_AXES)).reshape(m, three_k // 3)
     if (sign.astype(bool) & (idx == 0)).any():
         r, g = np.argwhere(sign.astype(bool) & (idx == 0))[0]
-        raise ValueError(f"{who}: sign bit set on index 0 for row {r} triple {g}")
+        raise FormatError(f"{who}: sign bit set on index 0 for row {r} triple {g}")
     v = np.where(sign == 1, -idx.astype(np.int16), idx.astype(np.int16))
     codes[:, :three_k] = _TRIPLE_DIGITS[v + 13].reshape(m, three_k)
     if two_k:
@@ -204,7 +204,7 @@ def unpack(data, m: int, k: int, *, BM: int, BK: int, bm: int = 32) -> tuple[np.
         idx2 = _nibble_unstream(raw[start:start + n_two], _two_split(m, two_k, BM), (m, two_k // 2))
         if (idx2 > 8).any():
             r, p = np.argwhere(idx2 > 8)[0]
-            raise ValueError(f"{who}: tail index {int(idx2[r, p])} > 8 for row {r} pair {p}")
+            raise FormatError(f"{who}: tail index {int(idx2[r, p])} > 8 for row {r} pair {p}")
         i2 = idx2.astype(np.int8)
         codes[:, three_k:] = np.stack([i2 // 3 - 1, i2 % 3 - 1], axis=-1).reshape(m, two_k)
     return codes, read_scale(raw, body_bytes(m, k, BK), who)

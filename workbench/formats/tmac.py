@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (Format, check_codes, check_data, check_gamma,
+from workbench.formats._common import (Format, FormatError, check_codes, check_data, check_gamma,
                                        check_multiple)
 
 __all__ = ["TMAC", "G", "BITS", "nbytes", "pack", "unpack", "plane_indices"]
@@ -63,8 +63,8 @@ def unpack(data, m: int, k: int) -> tuple[np.ndarray, np.float32]:
     u = (bits[:, 0] | (bits[:, 1] << 1)).reshape(m, k)
     if (u == 0).any():
         r, c = np.argwhere(u == 0)[0]
-        raise ValueError(f"{who}: code 0 (t = -2) at row {r} col {c}: both plane bits clear, "
-                         "not a ternary weight")
+        raise FormatError(f"{who}: code 0 (t = -2) at row {r} col {c}: both plane bits clear, "
+                          "not a ternary weight")
     gamma = np.frombuffer(raw[m * k // 4:].tobytes(), "<f4")[0]
     return (u.astype(np.int8) - 2), check_gamma(gamma, who)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.formats._common import (Format, check_codes, check_data, check_gamma,
+from workbench.formats._common import (Format, FormatError, check_codes, check_data, check_gamma,
                                        check_multiple)
 
 __all__ = ["TQ1_0", "TQ2_0", "QK_K", "BLOCK_BYTES", "nbytes", "pack", "unpack", "block_scale"]
@@ -30,7 +30,7 @@ _DEC3 = np.array([1, 3, 9, 27, 81], dtype=np.uint16)
 
 def _kind(kind: str) -> str:
     if kind not in BLOCK_BYTES:
-        raise ValueError(f"tq: unknown format {kind!r}; valid: {', '.join(BLOCK_BYTES)}")
+        raise FormatError(f"tq: unknown format {kind!r}; valid: {', '.join(BLOCK_BYTES)}")
     return kind
 
 
@@ -47,7 +47,7 @@ def block_scale(gamma: np.float32, who: str) -> np.float16:
     with np.errstate(over="ignore"):
         d = np.float16(gamma)
     if not np.isfinite(d) or (gamma > 0 and d == 0):
-        raise ValueError(f"{who}: gamma={float(gamma)!r} is not representable as an fp16 block scale")
+        raise FormatError(f"{who}: gamma={float(gamma)!r} is not representable as an fp16 block scale")
     return d
 
 
@@ -104,13 +104,13 @@ def unpack(data, m: int, k: int, *, kind: str) -> tuple[np.ndarray, np.ndarray]:
     d = blocks[:, -2:].copy().view("<f2").reshape(-1).astype(np.float32)
     if not np.isfinite(d).all():
         b = int(np.argwhere(~np.isfinite(d))[0, 0])
-        raise ValueError(f"{who}: block {b} has a non-finite scale {d[b]}")
+        raise FormatError(f"{who}: block {b} has a non-finite scale {d[b]}")
     if kind == "tq2_0":
         qs = blocks[:, :64].reshape(-1, 2, 1, 32)
         trits = (qs >> np.array([0, 2, 4, 6], dtype=np.uint8)[None, None, :, None]) & 3
         if (trits == 3).any():
             b = int(np.argwhere((trits == 3).any(axis=(1, 2, 3)))[0, 0])
-            raise ValueError(f"{who}: code 3 in a 2-bit field of block {b} (valid codes are 0, 1, 2)")
+            raise FormatError(f"{who}: code 3 in a 2-bit field of block {b} (valid codes are 0, 1, 2)")
         trits = trits.reshape(-1, QK_K)
     else:
         t0 = _decode_trits(blocks[:, :32], 5).reshape(-1, 160)

@@ -1,6 +1,6 @@
 """Model shapes: the `ModelConfig` record and the named presets.
 
-Ground-truth layer (imports nothing else of the project). A preset fixes every shape the
+Ground-truth layer (imports only the leaf `workbench.errors`). A preset fixes every shape the
 reference transformer, the kernels and the whole-token projections need; weights for a preset are
 generated deterministically from a seed by `workbench.reference.weights`, so nothing is downloaded.
 Sources for each preset are given next to it (research/reference.md §1.1, research/kernels.md §1.3).
@@ -8,12 +8,31 @@ Sources for each preset are given next to it (research/reference.md §1.1, resea
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field
+
+from workbench.errors import UnknownNameError, UserError
 
 __all__ = ["ModelConfig", "PRESETS", "get_preset", "PROJECTIONS"]
 
 # The seven BitLinear projections of a decoder layer, in execution order.
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+
+
+def _is_int(value) -> bool:
+    """True for an integer that is not a bool (JSON ``true`` must not pass as 1)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _as_float(value) -> float | None:
+    """`value` as a float if it is a real number (not a bool, not a string), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -40,16 +59,35 @@ class ModelConfig:
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
+        """Check every field's type and range (UserError naming the model and the field)."""
+        if not isinstance(self.name, str) or not self.name:
+            raise UserError(f"model name must be a non-empty string, got {self.name!r}")
         for key in ("vocab_size", "hidden_size", "intermediate_size", "num_layers", "num_heads",
                     "num_kv_heads", "head_dim", "max_position"):
             value = getattr(self, key)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"model {self.name!r}: {key} must be a positive integer, got {value!r}")
+            if not _is_int(value) or value <= 0:
+                raise UserError(f"model {self.name!r}: {key} must be a positive integer, got {value!r}")
+            object.__setattr__(self, key, int(value))
+        for key in ("bos_token_id", "eos_token_id"):
+            value = getattr(self, key)
+            if not _is_int(value) or value < 0:
+                raise UserError(f"model {self.name!r}: {key} must be a non-negative integer, "
+                                f"got {value!r}")
+            object.__setattr__(self, key, int(value))
+        for key in ("rope_theta", "rms_norm_eps"):
+            value = getattr(self, key)
+            number = _as_float(value)
+            if number is None or not math.isfinite(number) or number <= 0:
+                raise UserError(f"model {self.name!r}: {key} must be a finite number > 0, got {value!r}")
+            object.__setattr__(self, key, number)
+        if not isinstance(self.tie_embeddings, bool):
+            raise UserError(f"model {self.name!r}: tie_embeddings must be true or false, "
+                            f"got {self.tie_embeddings!r}")
         if self.num_heads % self.num_kv_heads:
-            raise ValueError(f"model {self.name!r}: num_heads {self.num_heads} is not a multiple of "
-                             f"num_kv_heads {self.num_kv_heads}")
+            raise UserError(f"model {self.name!r}: num_heads {self.num_heads} is not a multiple of "
+                            f"num_kv_heads {self.num_kv_heads}")
         if self.head_dim % 2:
-            raise ValueError(f"model {self.name!r}: head_dim {self.head_dim} must be even for RoPE")
+            raise UserError(f"model {self.name!r}: head_dim {self.head_dim} must be even for RoPE")
 
     @property
     def q_size(self) -> int:
@@ -65,7 +103,7 @@ class ModelConfig:
         shapes = {"q": (self.q_size, h), "k": (self.kv_size, h), "v": (self.kv_size, h),
                   "o": (h, self.q_size), "gate": (i, h), "up": (i, h), "down": (h, i)}
         if proj not in shapes:
-            raise ValueError(f"unknown projection {proj!r}; valid: {', '.join(PROJECTIONS)}")
+            raise UnknownNameError(f"unknown projection {proj!r}; valid: {', '.join(PROJECTIONS)}")
         return shapes[proj]
 
     def projection_shapes(self) -> dict[str, tuple[int, int]]:
@@ -114,8 +152,8 @@ PRESETS: dict[str, ModelConfig] = {
 
 
 def get_preset(name: str) -> ModelConfig:
-    """Return the preset called `name`; an unknown name raises ValueError listing the valid ones."""
+    """Return the preset called `name`; an unknown name raises UnknownNameError listing the valid ones."""
     try:
         return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None

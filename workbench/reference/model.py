@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from workbench.errors import UnknownNameError, UserError
 from workbench.quant import dequantize_output, quantize_activations, CONVENTIONS
 from workbench.reference import ops
 from workbench.reference.config import ModelConfig
@@ -53,10 +54,10 @@ class KVCache:
         return self.k.shape[1]
 
     def reserve(self, new_tokens: int) -> None:
-        """Make room for `new_tokens` more positions (ValueError past max_position)."""
+        """Make room for `new_tokens` more positions (UserError past max_position)."""
         need = self.length + new_tokens
         if need > self.config.max_position:
-            raise ValueError(f"model {self.config.name!r}: position {need - 1} exceeds max_position "
+            raise UserError(f"model {self.config.name!r}: position {need - 1} exceeds max_position "
                              f"{self.config.max_position}")
         if need > self.capacity:
             self._allocate(min(self.config.max_position, max(need, 2 * self.capacity)))
@@ -121,10 +122,10 @@ def _rope(config: ModelConfig, positions: int) -> tuple[np.ndarray, np.ndarray]:
 def _check_tokens(config: ModelConfig, token_ids) -> np.ndarray:
     ids = np.asarray(token_ids)
     if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"token_ids must be a non-empty 1-D sequence of integers, got {ids!r}")
+        raise UserError(f"token_ids must be a non-empty 1-D sequence of integers, got {ids!r}")
     bad = ids[(ids < 0) | (ids >= config.vocab_size)]
     if bad.size:
-        raise ValueError(f"token id {int(bad[0])} is outside the vocabulary 0..{config.vocab_size - 1} "
+        raise UserError(f"token id {int(bad[0])} is outside the vocabulary 0..{config.vocab_size - 1} "
                          f"of model {config.name!r}")
     return ids.astype(np.int64)
 
@@ -151,7 +152,7 @@ def forward(weights: ModelWeights, token_ids, *, cache: KVCache | None = None, c
     np.ndarray of float32, shape (T, vocab_size) (or (1, vocab_size) with `last_only`)
     """
     if convention not in CONVENTIONS:
-        raise ValueError(f"unknown scale convention {convention!r}; valid: {', '.join(CONVENTIONS)}")
+        raise UnknownNameError(f"unknown scale convention {convention!r}; valid: {', '.join(CONVENTIONS)}")
     c = weights.config
     ids = _check_tokens(c, token_ids)
     tokens = ids.size
@@ -208,7 +209,7 @@ def generate(weights: ModelWeights, prompt_ids, *, max_new_tokens: int, conventi
     `on_token(id)` is called after each token (progress display).
     """
     if not isinstance(max_new_tokens, (int, np.integer)) or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be a non-negative integer, got {max_new_tokens!r}")
+        raise UserError(f"max_new_tokens must be a non-negative integer, got {max_new_tokens!r}")
     ids = _check_tokens(weights.config, prompt_ids)
     cache = KVCache(weights.config, capacity=ids.size + max_new_tokens)
     out: list[int] = []

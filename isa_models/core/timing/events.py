@@ -1,7 +1,7 @@
 """Typed timing events and the listener protocol (llvm-mca's HWEventListener, in Python).
 
-Engine layer: the timing engines (`ooo.py`, `inorder.py`) emit one event per pipeline step of
-every simulated instruction instance; views (`isa_models.core.views`) are listeners that only
+Engine layer: the timing engines (`ooo.py`, `inorder.py`, the MAC array's `isa_models.npu.timing`)
+emit one event per pipeline step of every simulated instruction instance; views (`isa_models.core.views`) are listeners that only
 accumulate from events and results, never touching engine state (research/style.md §1, §6.4).
 """
 
@@ -25,14 +25,16 @@ class Event:
 
 @dataclass(frozen=True)
 class Dispatched(Event):
-    """Entered the reorder buffer / scheduler (in-order engines: left the issue queue)."""
+    """Entered the reorder buffer / scheduler (in-order engines: left the issue queue; a MAC
+    array: reached the head of the command queue)."""
 
     uops: int = 1
 
 
 @dataclass(frozen=True)
 class Issued(Event):
-    """One micro-op started on `port`, holding it for `occupancy` cycles."""
+    """One micro-op started on `port`, holding it for `occupancy` cycles (a MAC array: a command
+    started on its unit, `port` = "dma", "mac", "wb" or "sync")."""
 
     port: str = ""
     uop: int = 0
@@ -46,15 +48,19 @@ class Executed(Event):
 
 @dataclass(frozen=True)
 class Retired(Event):
-    """Left the reorder buffer, in program order."""
+    """Left the reorder buffer, in program order (a MAC array: its unit finished the command)."""
 
 
 @dataclass(frozen=True)
 class Stall(Event):
-    """Dispatch or issue could not proceed this cycle; `reason` names the resource
-    ("rob_full", "scheduler_full", "operands", "port:<name>", "issue_cap:<name>")."""
+    """Dispatch or issue could not proceed from this cycle on; `reason` names the resource
+    ("rob_full", "scheduler_full", "operands", "port:<name>", "issue_cap:<name>"; a MAC array:
+    "busy:<unit>", "raw:<bank>", "war:<bank>", "waw:<bank>", "sync"). `cycles` is how many
+    consecutive cycles the event stands for (the CPU engines emit one event per cycle; a
+    command-stream engine one per stalled command)."""
 
     reason: str = ""
+    cycles: int = 1
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,35 @@
 """time_program: a Program on a Machine -> cycles, per-loop results, bounds and the binding one.
 
-Engine layer, the composition step (DESIGN.md §3, use 2). Each loop's instructions are simulated
-as a repeated body by the machine's engine (out-of-order or in-order) to get steady-state cycles
-per iteration. A short inner loop (its whole execution at most `FLATTEN_WINDOWS` reorder buffers
-of micro-ops) is flattened: unrolled in place into its parent's body (each copy with the child's
-index fixed in its memory offsets, so store-to-load forwarding compares exact bytes), so its
-start-up, drain and the overlap of consecutive parent iterations are simulated rather than composed. Longer child
-loops add their composed cycles and the trip count multiplies (parallel loops simply iterate on
-one core). The memory model bounds every loop by its footprint; a loop's cycles are
-max(compute, memory), with the binding bound named. Straight-line code at the top level is
-simulated once.
+Engine layer, the composition step (DESIGN.md §3, use 2). `time_program` is the one timing entry
+for every engine: it checks that the machine is for the program's ISA and has every ISA extension
+the program's forms require, then hands the program to the engine registered for the machine's
+engine kind (`engines.py`). The CPU engines (``ooo``, ``inorder``) are `time_cpu_program`: each
+loop's instructions are simulated as a repeated body by the machine's engine (out-of-order or
+in-order) to get steady-state cycles per iteration. A short inner loop (its whole execution at
+most `FLATTEN_WINDOWS` reorder buffers of micro-ops) is flattened: unrolled in place into its
+parent's body (each copy with the child's index fixed in its memory offsets, so store-to-load
+forwarding compares exact bytes), so its start-up, drain and the overlap of consecutive parent
+iterations are simulated rather than composed. Longer child loops add their composed cycles and
+the trip count multiplies (parallel loops simply iterate on one core). The memory model bounds
+every loop by its footprint; a loop's cycles are max(compute, memory), with the binding bound
+named. Straight-line code at the top level is simulated once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from isa_models.core.machine import Machine
+from isa_models.core.machine import Machine, MachineError
 from isa_models.core.program import Affine, Instr, Loop, Mem, Program
 from isa_models.core.timing.bounds import Bound, compute_bounds
 from isa_models.core.timing.descriptors import describe
+from isa_models.core.timing.engines import get_engine, register_engine
 from isa_models.core.timing.events import Event, Listener, LoopInfo
 from isa_models.core.timing.inorder import simulate_inorder
 from isa_models.core.timing.memory import footprint
 from isa_models.core.timing.ooo import simulate_ooo, steady_state_iterations
 
-__all__ = ["LoopResult", "TimingResult", "time_program", "FLATTEN_WINDOWS"]
+__all__ = ["LoopResult", "TimingResult", "time_program", "time_cpu_program", "FLATTEN_WINDOWS"]
 
 #: A child loop is flattened into its parent when its whole execution (trip x micro-ops of its
 #: own flattened body) is at most this many reorder buffers. Below that the core holds most of
@@ -94,8 +98,23 @@ class LoopResult:
 
 @dataclass
 class TimingResult:
-    """Result of `time_program`: total cycles, time at the machine clock, per-loop results
-    (program order, outer first), the program-level bounds and the binding one."""
+    """Result of `time_program` on any engine: total cycles, time at the machine clock, per-loop
+    results (program order, outer first), the program-level bounds and the binding one.
+
+    Attributes
+    ----------
+    cycles : total cycles; `seconds` at the machine's clock.
+    compute_cycles, memory_cycles : the program's compute figure and its memory bound.
+    memory_level : where the working set comes from ("L2", "DRAM").
+    binding : a sentence naming the binding bound or unit.
+    loops : one `LoopResult` per loop ("<top>" first).
+    instructions : instructions executed (commands, for a command-stream engine).
+    events : count of each event kind emitted.
+    bytes_moved : bytes the program moves from/to `memory_level` (CPU engines: the whole
+        program's footprint; a MAC array: DRAM bytes read and written by its DMA).
+    extra : engine-specific figures, JSON-ready (a MAC array: utilization, stall cycles by
+        cause, unit busy cycles, DRAM and SRAM traffic, ideal cycles, the program's plan).
+    """
 
     program: str
     machine: Machine
@@ -107,6 +126,8 @@ class TimingResult:
     loops: list[LoopResult]
     instructions: int
     events: dict = field(default_factory=dict)
+    bytes_moved: int = 0
+    extra: dict = field(default_factory=dict)
 
     @property
     def total_cycles(self) -> float:
@@ -128,12 +149,14 @@ class TimingResult:
                        f"{', '.join(lr.loop for lr in self.loops)}")
 
     def to_json(self) -> dict:
-        return {"program": self.program, "machine": self.machine.name, "clock_ghz": self.machine.clock_ghz,
+        return {"program": self.program, "machine": self.machine.name, "engine": self.machine.engine,
+                "clock_ghz": self.machine.clock_ghz,
                 "cycles": self.cycles, "seconds": self.seconds, "ipc": self.ipc,
                 "instructions": self.instructions, "compute_cycles": self.compute_cycles,
                 "memory_cycles": self.memory_cycles, "memory_level": self.memory_level,
+                "bytes_moved": self.bytes_moved,
                 "binding": self.binding, "loops": [lr.to_json() for lr in self.loops],
-                "events": self.events}
+                "events": self.events, "extra": self.extra}
 
 
 def _at_index(instrs: list[Instr], index: str, value: int) -> list[Instr]:
@@ -155,7 +178,9 @@ def _at_index(instrs: list[Instr], index: str, value: int) -> list[Instr]:
     return out
 
 
-class _Fanout:
+class Fanout:
+    """Calls every listener's `on_event` and counts events by kind (`TimingResult.events`)."""
+
     def __init__(self, listeners):
         self.listeners = tuple(listeners)
         self.counts: dict[str, int] = {}
@@ -168,7 +193,7 @@ class _Fanout:
 
 
 def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool = False) -> TimingResult:
-    """Time `program` on `machine`.
+    """Time `program` on `machine`, with the engine registered for ``machine.engine``.
 
     Parameters
     ----------
@@ -178,22 +203,35 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
 
     Raises
     ------
-    MachineError : a scheduling class without timing ("machine zen4: class avx2.vpshufb has no
-        timing"), a machine of another ISA, or rename registers of a class the ISA lacks.
+    MachineError (a UserError) : a machine of another ISA; `MissingExtensionError` when the
+        program uses a form needing an ISA extension the machine lacks ("machine alderlake-p
+        lacks avx512_vnni, avx512vl, needed by vpdpbusd_ymm in program ..."); no engine for the
+        machine's kind; and what the engine refuses (a scheduling class without timing: "machine
+        zen4: class avx2.vpshufb has no timing").
     """
     if machine.isa != program.isa.name:
-        from isa_models.core.machine import MachineError
         raise MachineError(f"machine {machine.name} is for ISA {machine.isa}, program {program.name} "
                            f"is {program.isa.name}")
+    machine.check_program(program)
+    return get_engine(machine.engine)(program, machine, listeners=tuple(listeners), cold=cold)
+
+
+def time_cpu_program(program: Program, machine: Machine, *, listeners=(), cold: bool = False) -> TimingResult:
+    """The ``ooo`` and ``inorder`` engines: simulate each loop body, compose loops (module doc).
+
+    Raises
+    ------
+    MachineError : a scheduling class without timing, or rename registers of a register class
+        the ISA lacks.
+    """
     unknown = sorted(set(machine.rename_registers) - set(program.isa.register_files))
     if unknown:
-        from isa_models.core.machine import MachineError
         raise MachineError(f"machine {machine.name}: rename_registers names register class "
                            f"{unknown[0]!r}, which ISA {program.isa.name} does not have "
                            f"({', '.join(program.isa.register_files)})")
     for _, ins in program.instructions():           # fail early on any missing class
         machine.timing(program.isa[ins.op].sched_class)
-    fan = _Fanout(listeners)
+    fan = Fanout(listeners)
     emit = fan if listeners else None
     results: list[LoopResult] = []
 
@@ -263,7 +301,12 @@ def time_program(program: Program, machine: Machine, *, listeners=(), cold: bool
 
     top, _, _ = time_nodes(program.body, "<top>", 0, 1, False, ())
     result = TimingResult(program.name, machine, top.cycles, top.compute_cycles, top.memory_cycles,
-                          top.memory_level, top.binding, results, program.dynamic_count(), fan.counts)
+                          top.memory_level, top.binding, results, program.dynamic_count(), fan.counts,
+                          bytes_moved=top.footprint_bytes)
     for lst in listeners:
         lst.on_program_end(result)
     return result
+
+
+register_engine("ooo", time_cpu_program)
+register_engine("inorder", time_cpu_program)

@@ -3,7 +3,8 @@
 Engine layer, a listener. One row per instruction instance ``[iteration,index]``; one column per
 cycle: ``D`` dispatched, ``=`` waiting for operands or a port, ``e`` executing, ``E`` executed
 (result available), ``-`` executed and waiting to retire, ``R`` retired. By default it records
-the innermost simulated loop (the deepest one seen) and its first 3 iterations.
+the innermost simulated loop (the deepest one seen) and its first 3 iterations; rows that start
+after the last cycle shown (a long command stream) are counted, not drawn.
 """
 
 from __future__ import annotations
@@ -74,8 +75,14 @@ class TimelineView(Listener):
         ruler = "".join("." if c % 10 else str((c // 10) % 10) for c in range(width))
         out = [f"Timeline of loop {self.loop}, first {self.iterations} iterations (cycles 0..{width - 1})",
                f"{'[it,i]':<8}{ruler}"]
+        late = 0
         for (it, i) in sorted(self.rows):
+            if self.rows[(it, i)].get("D", 0) >= width:      # starts right of the window: a blank row
+                late += 1
+                continue
             out.append(f"[{it},{i}]".ljust(8) + self._line(self.rows[(it, i)], width) + f"   {self.texts[i]}")
+        if late:
+            out.append(f"({late} more instruction instances start after cycle {width - 1}: not shown)")
         return "\n".join(out)
 
     def to_json(self) -> dict:
