@@ -20,7 +20,8 @@ from isa_models.core.isa import ISA
 from isa_models.core.machine import load_machine
 from workbench.errors import UnknownNameError, UserError
 
-__all__ = ["IsaPlugin", "register_isa", "unregister_isa", "isa_names", "get_isa", "plugins", "MACHINES_ROOT",
+__all__ = ["IsaPlugin", "register_isa", "unregister_isa", "isa_names", "get_isa", "plugins", "rtl_plugin",
+           "MACHINES_ROOT",
            "CROSSCHECKS"]
 
 #: where the machine TOMLs of the built-in ISAs live: one folder per ISA
@@ -54,6 +55,8 @@ class IsaPlugin:
     machines_dir : the folder of its machine TOMLs (default ``isa_models/machines/<name>``).
     describe_machine : optional ``machine -> dict`` of ISA-specific figures for machine listings
         (AVX2: the vector ALU pipes).
+    rtl_params : for an ISA with an RTL implementation (`rtl/`, cross-check "rtl"): ``machine ->``
+        the parameter record the RTL is elaborated from (the NPU's `NpuParams`).
     """
 
     name: str
@@ -66,6 +69,7 @@ class IsaPlugin:
     crosschecks: tuple[str, ...] = ()
     machines_dir: Path | None = None
     describe_machine: Callable | None = None
+    rtl_params: Callable | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +154,14 @@ def plugins() -> list[IsaPlugin]:
     """Every registered ISA plug-in, sorted by name."""
     _discover()
     return [_PLUGINS[k] for k in sorted(_PLUGINS)]
+
+
+def rtl_plugin() -> IsaPlugin:
+    """The ISA whose machines the RTL in `rtl/` implements (the one plug-in with `rtl_params`)."""
+    found = [p for p in plugins() if p.rtl_params is not None]
+    if len(found) != 1:
+        raise ValueError(f"expected one ISA with an RTL implementation, found {[p.name for p in found]}")
+    return found[0]
 
 
 def isa_names() -> list[str]:

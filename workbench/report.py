@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.flow.crosscheck import get_crosscheck
-
 __all__ = ["short_binding", "describe_binding", "table_binding", "render_text", "render_projection_table",
            "render_projection_kinds", "render_extra", "render_token", "render_verdict", "render_bounds",
            "write_outputs", "LEGEND"]
@@ -49,16 +47,18 @@ def _parse_binding(binding: str) -> tuple[str, str, str]:
 
 def _bound_words(kind: str, detail: str, loop: str) -> str:
     words = _BOUND_WORDS.get(kind)
-    text = words.format(d=detail) if words and detail else (kind if words is None or not detail else words)
-    if words is None and detail:
-        text = f"{kind} ({detail})"
+    if words is None:                                   # an engine's own wording
+        text = f"{kind} ({detail})" if detail else kind
+    else:
+        text = words.format(d=detail) if detail else words.replace(" ({d})", "").replace(" {d}", "")
     return text + (f" in loop {loop}" if loop else "")
 
 
 def describe_binding(binding: str) -> str:
     """The innermost cause of a binding bound in words: 'inner loop r: ports (p0+p1+p5)' ->
     'execution ports p0+p1+p5 saturated in loop r'; an engine's own wording is kept as is."""
-    return _bound_words(*_parse_binding(binding)[1:], _parse_binding(binding)[0])
+    loop, kind, detail = _parse_binding(binding)
+    return _bound_words(kind, detail, loop)
 
 
 def table_binding(binding: str, *, width: int = 40) -> str:
@@ -209,8 +209,8 @@ def render_text(run) -> str:
         for name, view in shape.views.items():
             body += ["", f"--- {name} view, shape M={M} K={K} ({', '.join(shape.projections)}) ---",
                      view.render_text()]
-    for name, result in run.crosschecks.items():
-        body += ["", get_crosscheck(name).render(result)]
+    for result in run.crosschecks.values():
+        body += ["", result.render()]
     if run.token is not None:
         body += ["", render_token(run)]
     views = "" if cfg["views"] else "; per-shape views: --views"

@@ -36,5 +36,6 @@ PLUGIN = IsaPlugin(
     kernel_preference=("npu_gemm",),
     isa_for=_isa_for,
     crosschecks=("rtl",),
+    rtl_params=NpuParams.from_machine,
 )
 __all__ += ["PLUGIN"]

@@ -1,31 +1,45 @@
-"""`workbench simulate` through workbench.cli.main: layer and whole-token runs, outputs, errors."""
+"""`workbench simulate` through workbench.cli.main: runs with only --isa, layer and whole-token runs,
+outputs, cross-check flags, and bad input as one line with exit code 2 (unknown names first)."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
+import workbench.flow.defaults
 from workbench.cli import main
 
 BASE = ["simulate", "--isa", "avx2", "--machine", "zen4", "--model", "tiny", "--no-progress"]
 
 
+def test_only_isa_takes_every_default(monkeypatch, capsys):
+    monkeypatch.setattr(workbench.flow.defaults, "DEFAULT_MODEL", "tiny")      # 2B-4T is minutes in a test
+    assert main(["simulate", "--isa", "npu", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "default --machine edge16: the default machine of ISA npu (no npu machine models this CPU)"
+    assert lines[1] == "default --kernel npu_gemm: fastest exact npu kernel edge16 runs"
+    assert lines[2] == "default --model tiny: the default model"
+    assert "whole token (2 layers)" in lines[3] and any(line.startswith("Whole token: 14 projections")
+                                                        for line in lines)
+
+
 def test_layer_run_prints_table_views_and_writes_json(tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc = main(BASE + ["--kernel", "i2s", "--layer", "0", "--views", "summary,pressure,timeline,bottleneck",
-                      "--json", str(out)])
+    rc = main(BASE + ["--kernel", "i2s", "--layer", "0", "--views", "--json", str(out)])
     text = capsys.readouterr().out
     assert rc == 0
-    assert text.count(" VERIFIED ") == 7 and text.rstrip().splitlines()[-2] == "ALL VERIFIED"
+    lines = text.rstrip().splitlines()
+    assert text.count(" VERIFIED ") == 7 and lines[-4].startswith("ALL VERIFIED: 7 projections")
+    assert lines[-1] == f"wrote {out}"
     for header in ("--- summary view", "--- pressure view", "--- timeline view", "--- bottleneck view"):
         assert header in text
     assert "Resource pressure per iteration" in text and "Timeline of loop" in text
     data = json.loads(out.read_text())
-    assert data["verified"] is True
+    assert data["verified"] is True and data["defaults"] == []
     assert data["config"]["machine"]["name"] == "zen4" and data["config"]["kernel"]["name"] == "i2s"
-    assert data["config"]["model"]["hidden_size"] == 256
+    assert data["config"]["model"]["hidden_size"] == 256 and data["config"]["views"] == [
+        "summary", "pressure", "timeline", "bottleneck"]
     assert [p["proj"] for p in data["projections"]] == ["q", "k", "v", "o", "gate", "up", "down"]
     assert all(p["cycles"] > 0 and p["binding"] for p in data["projections"])
 
@@ -45,16 +59,29 @@ def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, culprit", [
-    (["--kernel", "nope"], "unknown kernel 'nope' for ISA 'avx2'; valid: "),
-    (["--kernel", "i2s", "--machine", "pentium"], "unknown machine 'pentium' for ISA avx2; valid: "),
-    (["--kernel", "i2s", "--isa", "mips"], "unknown ISA 'mips'"),
+    (["--isa", "nosuch", "--workers", "0"], "argument --isa: unknown ISA 'nosuch'; valid: avx2, npu"),
+    (["--workers", "0", "--isa", "nosuch"], "argument --isa: unknown ISA 'nosuch'; valid: avx2, npu"),
+    (["--machine", "pentium", "--kernel", "nope", "--views", "flames"], "unknown machine 'pentium' for ISA avx2"),
+    (["--kernel", "nope", "--views", "flames", "--layer", "7"], "unknown kernel 'nope' for ISA avx2; valid: "),
+    (["--param", "x", "--simulator", "icarus", "--kernel", "nope"], "unknown kernel 'nope' for ISA avx2"),
     (["--kernel", "i2s", "--views", "flames"], "unknown view 'flames'"),
     (["--kernel", "i2s", "--layer", "0", "--plot", "x.png"], "--plot needs a whole-token run"),
+    (["--kernel", "i2s", "--plot", "x.txt"], "--plot x.txt: unsupported file type '.txt'"),
+    (["--kernel", "i2s", "--json", "/nonexistent/dir/r.json"], "--json /nonexistent/dir/r.json: directory "),
+    (["--kernel", "i2s", "--workers", "0"], "argument --workers: must be a positive integer, got 0"),
+    (["--kernel", "i2s", "--layer", "two"], "argument --layer: invalid int value: 'two'"),
     (["--kernel", "i2s", "--param", "blocks_per_chunk"], "expected KEY=VALUE"),
     (["--kernel", "i2s", "--param", "blocks_per_chunk=many"], "parameter 'blocks_per_chunk' takes an integer"),
     (["--kernel", "i2s", "--param", "tiles=4"], "unknown parameter 'tiles'"),
+    (["--kernel", "i2s", "--crosscheck", "qemu"], "unknown cross-check 'qemu'; valid: emulator, native, rtl"),
+    (["--kernel", "i2s", "--rtl"], "--crosscheck rtl: does not apply to ISA avx2; the cross-checks of avx2: "),
+    (["--kernel", "i2s", "--simulator", "icarus"], "--simulator: only with --rtl"),
+    (["--isa", "npu", "--machine", "tiny", "--native"], "--crosscheck native: does not apply to ISA npu; "
+                                                        "the cross-checks of npu: rtl"),
+    (["--isa", "npu", "--machine", "tiny", "--param", "tiles=4"], "kernel npu_gemm/npu: unknown parameter 'tiles'"),
+    (["--isa", "npu", "--machine", "nope"], "unknown machine 'nope' for ISA npu; valid: edge16, phone64, tiny"),
 ])
-def test_bad_input_is_one_line_exit_2(argv, culprit, capsys):
+def test_bad_input_is_one_line_exit_2(argv, culprit, capsys, tmp_path):
     args = list(BASE)
     for flag in ("--isa", "--machine"):
         if flag in argv:
@@ -66,21 +93,14 @@ def test_bad_input_is_one_line_exit_2(argv, culprit, capsys):
     assert len(err.strip().splitlines()) == 1 and culprit in err
 
 
-def test_npu_dispatch_without_npu_flow(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "workbench.npu_flow", None)
-    rc = main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--layer", "0"])
-    assert rc == 2
-    assert capsys.readouterr().err.strip() == ("workbench simulate: error: the NPU flow is not built in "
-                                               "this checkout (workbench/npu_flow.py is missing)")
-
-
-def test_help_names_every_option(capsys):
+def test_help_names_every_option_and_every_isa(capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--help"])
     text = capsys.readouterr().out
     for opt in ("--isa", "--machine", "--kernel", "--model", "--layer", "--views", "--json", "--seed",
-                "--plot", "--out"):
+                "--plot", "--out", "--workers", "--crosscheck", "--native", "--rtl", "--simulator"):
         assert opt in text
+    assert "workbench simulate --isa avx2\n" in text and "workbench simulate --isa npu\n" in text
 
 
 def _as_zen4_host(monkeypatch) -> str:
@@ -101,17 +121,26 @@ def _as_zen4_host(monkeypatch) -> str:
 def test_native_runs_the_emitted_c_beside_the_model(tmp_path, capsys, monkeypatch):
     host = _as_zen4_host(monkeypatch)
     out = tmp_path / "r.json"
-    args = [a if a != "zen4" else "host" for a in BASE]
+    args = [a for a in BASE if a not in ("--machine", "zen4")]               # the default: this CPU's model
     rc = main(args + ["--kernel", "i2s", "--layer", "0", "--native", "--json", str(out)])
     text = capsys.readouterr().out
-    assert rc == 0 and text.rstrip().splitlines()[-2] == "ALL VERIFIED"      # then "wrote <json>"
-    assert f"on {host} @" in text and "Native on EPYC 9R14 (AuthenticAMD, family 25, model 17)" in text
+    assert rc == 0 and text.startswith("default --machine zen4: models this CPU (EPYC 9R14")
+    assert f"on {host} @" in text and "Cross-check native: EPYC 9R14 (AuthenticAMD, family 25, model 17)" in text
     data = json.loads(out.read_text())
-    assert data["config"]["machine"]["name"] == host
-    shapes = data["shapes"]
-    assert shapes and all(s["native"]["equal"] is True and s["native"]["cycles"] > 0 for s in shapes)
-    table = text[text.index("Native on "):].splitlines()[2:2 + len(shapes)]
-    assert len(table) == len(shapes) and all(line.rstrip().endswith("yes") for line in table)
+    assert data["config"]["machine"]["name"] == host and data["config"]["crosschecks"] == ["native"]
+    records = data["crosschecks"]["native"]["records"]
+    assert len(records) == len(data["shapes"])
+    assert all(r["equal"] is True and r["measured_cycles"] > 0 for r in records)
+    table = text[text.index("Cross-check native: "):].splitlines()[2:2 + len(records)]
+    assert len(table) == len(records) and all(line.rstrip().endswith("yes") for line in table)
+
+
+def test_emulator_crosscheck_on_the_x86_target(capsys, monkeypatch):
+    _as_zen4_host(monkeypatch)
+    assert main(BASE + ["--kernel", "tq2", "--layer", "1", "--crosscheck", "emulator,native"]) == 0
+    text = capsys.readouterr().out
+    assert "Cross-check emulator: standalone executables of codegen target" in text
+    assert "cross-check emulator agrees; cross-check native agrees" in text
 
 
 def test_native_refuses_a_machine_that_is_not_this_cpu(capsys, monkeypatch):
@@ -120,10 +149,8 @@ def test_native_refuses_a_machine_that_is_not_this_cpu(capsys, monkeypatch):
     assert main(args + ["--kernel", "i2s", "--layer", "0", "--native"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is modelled by machine zen4" in err[0] and "not alderlake-p" in err[0]
-    assert main(["simulate", "--isa", "npu", "--machine", "tiny", "--model", "tiny", "--native"]) == 2
-    assert "--native: native runs exist for --isa avx2 only" in capsys.readouterr().err
     assert main(BASE + ["--kernel", "i2s", "--layer", "0", "--native", "--cold"]) == 2
-    assert "it cannot check a --cold prediction" in capsys.readouterr().err
+    assert "cannot check a --cold prediction" in capsys.readouterr().err
 
 
 def test_machine_host_on_an_unmodelled_cpu_is_one_line(monkeypatch, capsys):

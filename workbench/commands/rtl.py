@@ -9,7 +9,12 @@ MAC-array datapath and the whole accelerator with Yosys/nextpnr (rtl.synthesis, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from pathlib import Path
+
+from isa_models.core.machine.mac_array import WEIGHT_ENCODINGS
+from isa_models.registry import rtl_plugin
 
 from workbench.commands import check_output_path, nonnegative_int, positive_int
 from workbench.errors import UnknownNameError, UserError
@@ -20,30 +25,31 @@ SIMULATORS = ("icarus", "verilator")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rtl", help="NPU RTL: generate Verilog, run the cocotb suite, synthesis figures",
-                       description="The Amaranth ternary MAC-array accelerator (rtl/) for one NPU machine "
-                                   "configuration: build its Verilog, run its cocotb testbench against the "
-                                   "NPU model, or report Yosys/nextpnr synthesis figures.",
+    p = sub.add_parser("rtl", help="accelerator RTL: generate Verilog, run the cocotb suite, synthesis figures",
+                       description="The Amaranth ternary MAC-array accelerator (rtl/) for one machine "
+                                   "configuration of the ISA it implements: build its Verilog, run its "
+                                   "cocotb testbench against the ISA model, or report Yosys/nextpnr "
+                                   "synthesis figures.",
                        epilog="examples:\n  workbench rtl build --config tiny --out build/\n"
                               "  workbench rtl sim --config tiny --simulator verilator --waves\n"
                               "  workbench rtl report --config tiny --json synth.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = p.add_subparsers(dest="rtl_command", metavar="ACTION")
     rsub.required = True
-    config_help = "NPU machine name (tiny, edge16, phone64) or path to a machine TOML"
+    config_help = "machine name of the ISA the RTL implements (see `workbench machines`) or a machine TOML path"
 
     b = rsub.add_parser("build", help="write the accelerator's Verilog",
-                        description="Write npu_top.v (Amaranth -> Verilog with the bundled Yosys) for a "
-                                    "machine configuration and print its ports and size.")
+                        description="Write the accelerator's top-level Verilog (Amaranth -> Verilog with the "
+                                    "bundled Yosys) for a machine configuration and print its ports and size.")
     b.add_argument("--config", required=True, metavar="NAME", help=config_help)
     b.add_argument("--encoding", metavar="ENC", help="override the weight encoding (2bit or base3)")
     b.add_argument("--out", default="build/rtl", metavar="DIR", help="output directory (default build/rtl)")
     b.set_defaults(handler=run_build)
 
-    s = rsub.add_parser("sim", help="run the cocotb suite (integers and cycles vs the NPU model)",
-                        description="Build the Verilog and run sims/tb_npu.py in cocotb: directed corners, "
+    s = rsub.add_parser("sim", help="run the cocotb suite (integers and cycles vs the ISA model)",
+                        description="Build the Verilog and run the cocotb testbench in sims/: directed corners, "
                                     "random matvecs and random command streams, each checked bit-exactly "
-                                    "and cycle-for-cycle against the NPU model, plus coverage closure.")
+                                    "and cycle-for-cycle against the ISA model, plus coverage closure.")
     s.add_argument("--config", required=True, metavar="NAME", help=config_help)
     s.add_argument("--encoding", metavar="ENC", help="override the weight encoding (2bit or base3)")
     s.add_argument("--simulator", default="icarus", metavar="SIM",
@@ -70,25 +76,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _params(args):
-    import dataclasses
-
-    from isa_models.npu import load_npu_machine
-
-    params = load_npu_machine(args.config)
+    """The RTL's parameter record for machine `--config` of the ISA the RTL implements."""
+    plugin = rtl_plugin()
+    params = plugin.rtl_params(plugin.load_machine(args.config))
     if args.encoding:
-        if args.encoding not in ("2bit", "base3"):
-            raise UnknownNameError(f"--encoding {args.encoding!r}: valid encodings are 2bit, base3")
+        if args.encoding not in WEIGHT_ENCODINGS:
+            raise UnknownNameError(f"--encoding {args.encoding!r}: valid encodings are {', '.join(WEIGHT_ENCODINGS)}")
         params = dataclasses.replace(params, weight_encoding=args.encoding)
     return params
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from rtl.verilog import generate
 
     out = Path(args.out)
-    # rtl.verilog.generate: a directory (or a name without suffix) gets npu_top.v inside it; a
+    # rtl.verilog.generate: a directory (or a name without suffix) gets the top's .v inside it; a
     # file name is written as is; missing parents are created either way.
     check_output_path(out if out.is_dir() or not out.suffix else out.parent, flag="--out",
                       directory=True)
@@ -123,8 +125,6 @@ def run_sim(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from rtl.synthesis import mac_array_target, pe_target, synthesize, top_target, yosys_path
 
     if args.json:

@@ -12,13 +12,29 @@ from __future__ import annotations
 
 import argparse
 
-from isa_models.registry import isa_names
-from workbench.commands import check_output_path, nonnegative_int, positive_int
+from isa_models.registry import plugins, isa_names
+from workbench.commands import check_output_path, isa_name, nonnegative_int, parse_params, positive_int
 from workbench.errors import UserError
 
-__all__ = ["register", "run", "parse_views", "parse_params", "parse_crosschecks"]
+__all__ = ["register", "run", "parse_views", "parse_crosschecks"]
 
 ALL_VIEWS = "summary,pressure,timeline,bottleneck"
+
+
+def _examples() -> str:
+    """Usage examples derived from the registered ISAs (their default run, a layer run with every
+    view and JSON, a whole-token plot, one run per cross-check they declare)."""
+    lines = ["examples:"]
+    for k, plugin in enumerate(plugins()):
+        base = f"  workbench simulate --isa {plugin.name}"
+        lines.append(base)
+        if k == 0:
+            lines += [f"{base} --model tiny --layer 1 --views --json out.json",
+                      f"{base} --plot token.png --out results/"]
+        for check in plugin.crosschecks:
+            flag = {"native": " --machine host --native", "rtl": " --rtl"}.get(check, f" --crosscheck {check}")
+            lines.append(f"{base} --model tiny --layer 0{flag}")
+    return "\n".join(lines)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,16 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "kernel to the ISA's fastest exact kernel that machine runs, the model to "
                     "bitnet-b1.58-2B-4T; the report's first lines say which defaults were taken. "
                     "Columns: docs/reports.md.",
-        epilog="examples:\n"
-               "  workbench simulate --isa avx2\n"
-               "  workbench simulate --isa avx2 --machine zen4 --kernel tl2 --layer 0\n"
-               "  workbench simulate --isa avx2 --machine zen4 --kernel tl2 --model tiny --layer 1 \\\n"
-               "      --views --json out.json\n"
-               "  workbench simulate --isa avx2 --kernel i2s --plot token.png --out results/\n"
-               "  workbench simulate --isa avx2 --machine host --kernel vnni2 --layer 0 --native\n"
-               "  workbench simulate --isa npu --model tiny --layer 0 --rtl",
+        epilog=_examples(),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--isa", required=True, choices=isa_names(), metavar="ISA",
+    p.add_argument("--isa", required=True, type=isa_name, metavar="ISA",
                    help=f"ISA of the kernel and machine: {', '.join(isa_names())}")
     p.add_argument("--machine", default=None,
                    help="machine name (isa_models/machines/<isa>/<name>.toml), path to a machine TOML, or "
@@ -91,6 +100,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
                    help="--rtl only: the cocotb simulator (default: icarus)")
     p.set_defaults(handler=run)
+    _check_isa_first(p)
+
+
+def _check_isa_first(parser: argparse.ArgumentParser) -> None:
+    """Make `parser` check ``--isa`` before any other argument, wherever it stands on the line:
+    an unknown ISA is the first error (argparse converts arguments left to right)."""
+    parse = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        argv = list(args or [])
+        for k, arg in enumerate(argv):
+            value = arg[len("--isa="):] if arg.startswith("--isa=") else \
+                argv[k + 1] if arg == "--isa" and k + 1 < len(argv) else None
+            if value is not None:
+                try:
+                    isa_name(value)
+                except argparse.ArgumentTypeError as exc:
+                    parser.error(f"argument --isa: {exc}")
+        return parse(args, namespace)
+
+    parser.parse_known_args = parse_known_args
 
 
 def parse_views(text: str | None) -> tuple[str, ...]:
@@ -103,22 +133,6 @@ def parse_views(text: str | None) -> tuple[str, ...]:
     return views
 
 
-def parse_params(items: list[str]) -> dict:
-    """``KEY=VALUE`` kernel parameters: integers stay integers (tile sizes), anything else is a
-    string; the kernel refuses unknown keys and wrong types by name."""
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--param {item!r}: expected KEY=VALUE")
-        value = value.strip()
-        try:
-            params[key.strip()] = int(value)
-        except ValueError:
-            params[key.strip()] = value
-    return params
-
-
 def parse_crosschecks(args: argparse.Namespace) -> list[str]:
     """The cross-check names of `--crosscheck`, `--native` and `--rtl`, in that order."""
     names = [n.strip() for n in (args.crosscheck or "").split(",") if n.strip()]
@@ -129,18 +143,22 @@ def parse_crosschecks(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.flow import execute, plan
+    from workbench.flow import execute, plan, resolve
     from workbench.plots import PLOT_SUFFIXES, plot_token
     from workbench.report import render_text, write_outputs
 
-    checks = parse_crosschecks(args)
-    options = {"simulator": args.simulator} if args.simulator else {}
-    if args.simulator and "rtl" not in checks:
-        raise UserError("--simulator: only with --rtl (or --crosscheck rtl)")
-    todo = plan(isa=args.isa, machine=args.machine, kernel=args.kernel, model=args.model, layer=args.layer,
-                views=parse_views(args.views), seed=args.seed, activations=args.activations,
-                token_id=args.token_id, cold=args.cold, params=parse_params(args.param), workers=args.workers,
-                crosschecks=checks, options=options)
+    names = dict(isa=args.isa, machine=args.machine, kernel=args.kernel, model=args.model)
+    try:
+        checks = parse_crosschecks(args)
+        if args.simulator and "rtl" not in checks:
+            raise UserError("--simulator: only with --rtl (or --crosscheck rtl)")
+        views, params = parse_views(args.views), parse_params(args.param)
+    except UserError:
+        resolve(**names)                  # an unknown machine, kernel or model is the first error
+        raise
+    todo = plan(**names, layer=args.layer, views=views, seed=args.seed, activations=args.activations,
+                token_id=args.token_id, cold=args.cold, params=params, workers=args.workers,
+                crosschecks=checks, options={"simulator": args.simulator} if args.simulator else {})
     if args.plot and args.layer is not None:
         raise UserError("--plot needs a whole-token run (omit --layer)")
     if args.json:

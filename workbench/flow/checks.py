@@ -19,6 +19,7 @@ import numpy as np
 from kernels.registry import run as run_kernel
 from kernels.verify import Check, check_accumulators
 from workbench.errors import UserError
+from workbench.reference import ternary_matvec
 
 __all__ = ["KernelRunner", "run_checks"]
 
@@ -68,7 +69,6 @@ class KernelRunner:
         holds ternary_matvec's output for exactly this q and these codes); else computed here.
         """
         if expected is None:
-            from workbench.reference import ternary_matvec
             expected = ternary_matvec(q[None, :], codes)[0]
         return check_accumulators(self.spec, codes, q, self.run(codes, q), expected, params=self.params)
 

@@ -170,6 +170,7 @@ def execute(p: SimulationPlan, *, progress: bool = False) -> SimulationRun:
         for check in p.crosschecks:
             bar = _progress(progress, total=len(shapes), desc=check.name, unit="shape")
             crosschecks[check.name] = check.run(p.context, on_done=lambda: bar.update(1))
+            crosschecks[check.name].source = check
             bar.close()
 
     run = SimulationRun(_config(p, weights), list(r.defaults), results, shapes, crosschecks)

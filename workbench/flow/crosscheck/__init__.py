@@ -122,10 +122,15 @@ class CrossCheckResult:
     setup: str
     records: list[CrossCheckRecord]
     info: dict = field(default_factory=dict)
+    source: "CrossCheck | None" = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.records)
+
+    def render(self) -> str:
+        """The text table of the cross-check that produced it (`source`; else the generic one)."""
+        return (self.source or CrossCheck()).render(self)
 
     def to_json(self) -> dict:
         return {"name": self.name, "setup": self.setup, "ok": self.ok, **self.info,
@@ -152,16 +157,21 @@ class CrossCheck:
         raise NotImplementedError(f"cross-check {self.name}: run")
 
     def render(self, result: CrossCheckResult) -> str:
-        """The generic table: model cycles beside the measured ones, outputs equal."""
-        lines = [f"Cross-check {self.name}: {result.setup}",
-                 f"{'M':>6} {'K':>6} {'projections':<16} {'model cycles':>13} {'measured':>13} "
-                 f"{'measured/model':>15}  outputs == functional"]
+        """The generic table: outputs equal, and model cycles beside the measured ones when the
+        cross-check measures any."""
+        timed = any(r.measured_cycles is not None for r in result.records)
+        cycles = f" {'model cycles':>13} {'measured':>13} {'measured/model':>15}" if timed else ""
+        lines = [f"Cross-check {result.name}: {result.setup}",
+                 f"{'M':>6} {'K':>6} {'projections':<16}{cycles}  outputs == functional"]
         for r in result.records:
-            measured = "-" if r.measured_cycles is None else f"{r.measured_cycles:,.0f}"
-            ratio = "-" if not r.measured_cycles or not r.model_cycles else f"{r.measured_cycles / r.model_cycles:.2f}"
+            row = f"{r.M:>6} {r.K:>6} {','.join(r.projections):<16}"
+            if timed:
+                measured = "-" if r.measured_cycles is None else f"{r.measured_cycles:,.0f}"
+                ratio = ("-" if not r.measured_cycles or not r.model_cycles
+                         else f"{r.measured_cycles / r.model_cycles:.2f}")
+                row += f" {r.model_cycles:>13,.0f} {measured:>13} {ratio:>15}"
             equal = "yes" if r.check.status == "VERIFIED" else f"NO: {r.check.describe()}"
-            lines.append(f"{r.M:>6} {r.K:>6} {','.join(r.projections):<16} {r.model_cycles:>13,.0f} "
-                         f"{measured:>13} {ratio:>15}  {equal}")
+            lines.append(f"{row}  {equal}" + "".join(f"; {p}" for p in r.problems))
         return "\n".join(lines)
 
 
