@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from isa_models.core.execute import execute
 from isa_models.registry import isa_names
 from workbench.errors import UnknownNameError, UserError
 
@@ -219,18 +220,17 @@ def read_result(spec: KernelSpec, buffers, *, M: int, K: int, **params) -> np.nd
     return spec.result(buffers)
 
 
-def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, native: bool = False,
+def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, runner: Callable | None = None,
         program=None, **params) -> np.ndarray:
     """Build, prepare and run `spec` on codes int8 [M, K] and q int8 [K]; return its int32 [M].
 
     Parameters
     ----------
-    native : run the emitted C on this CPU (`kernels.codegen.NativeKernel`) instead of the
-        functional executor.
+    runner : ``(program, buffers) -> buffers`` that runs the Program; default the functional
+        executor (`isa_models.core.execute.execute`). `kernels.codegen.run_inprocess` runs the
+        emitted C on this CPU, `run_standalone` a standalone executable (under an emulator).
     program : a Program already built for this shape and these params (saves rebuilding).
     """
-    from isa_models.core.execute import execute
-
     codes = np.asarray(codes)
     q = np.asarray(q)
     if codes.ndim != 2 or q.ndim != 1 or q.shape[0] != codes.shape[1]:
@@ -242,9 +242,5 @@ def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, native: bool = Fa
     spec.require_shape(m, k, **p)
     prog = program if program is not None else spec.build(m, k, **p)
     buffers = spec.prepare(codes, q, **p)
-    if native:
-        from kernels.codegen import NativeKernel
-        out = NativeKernel(prog)(buffers)
-    else:
-        out = execute(prog, buffers)
+    out = (runner or execute)(prog, buffers)
     return read_result(spec, out, M=m, K=k, **p)

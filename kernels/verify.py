@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
+from kernels.codegen import run_inprocess
 from kernels.registry import KernelSpec, get, run
 from workbench.errors import UserError
 from workbench.quant import quantize_activations
@@ -366,7 +367,7 @@ def verify(kernel, *, isa: str | None = None, model: str = "bitnet-b1.58-2B-4T",
                     codes[1] = -1
                 if progress is not None:
                     progress(f"{spec.name}/{spec.isa} layer {layer} {proj} {m}x{k} {kind}")
-                got = run(spec, codes, q, native=native, program=program, **p)
+                got = run(spec, codes, q, runner=run_inprocess if native else None, program=program, **p)
                 expected = ternary_matvec(q[None], codes)[0]
                 check = check_accumulators(spec, codes, q, got, expected, params=p)
                 result.cases.append(CaseResult(layer, proj, (m, k), kind, check))

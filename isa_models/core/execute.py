@@ -111,7 +111,9 @@ def _run_parallel(program: Program, loop: Loop, frame: _Frame, mem) -> None:
 def _where(program: Program, ins: Instr, frame: _Frame, row: int | None) -> str:
     idx = []
     for name, v in frame.env.items():
-        idx.append(f"{name}={int(v[row]) if isinstance(v, np.ndarray) and row is not None else v}")
+        if isinstance(v, np.ndarray) and v.size:
+            v = int(v[row]) if row is not None else f"{int(v.min())}..{int(v.max())}"   # a parallel index
+        idx.append(f"{name}={v}")
     at = f" at {', '.join(idx)}" if idx else ""
     return f"program {program.name}: {ins.op} ({ins}){at}"
 

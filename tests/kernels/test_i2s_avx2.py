@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from kernels import registry
+from kernels.codegen import run_inprocess
 from kernels.i2s import avx2 as i2s
 from kernels.search.adversarial import NoOverflow, Overflow, find_overflow
 from kernels.verify import verify
@@ -65,7 +66,7 @@ def test_native_equals_functional_including_wraps():
     q = rng.choice(np.array([-128, 127], np.int8), 4096)
     q[: 2048] = 127
     spec = registry.get("i2s", "avx2")
-    assert np.array_equal(registry.run(spec, codes, q, native=True), registry.run(spec, codes, q))
+    assert np.array_equal(registry.run(spec, codes, q, runner=run_inprocess), registry.run(spec, codes, q))
 
 
 def _check_finding(codes, row, finding):

@@ -9,10 +9,19 @@ from kernels import registry
 
 
 def test_get_unknown_lists_valid_kernels():
-    with pytest.raises(LookupError, match=r"unknown kernel 'nope' for ISA 'avx2'; valid: .*i2s/avx2"):
+    with pytest.raises(LookupError, match=r"unknown kernel 'nope' for ISA avx2; valid: .*i2s"):
         registry.get("nope", "avx2")
-    with pytest.raises(LookupError, match="for ISA 'neon'"):
+    with pytest.raises(LookupError, match="no kernel is registered for ISA 'neon'; valid: .*i2s/avx2"):
         registry.get("i2s", "neon")
+    with pytest.raises(LookupError, match=r"unknown kernel 'nope' \(name an ISA\)"):
+        registry.get("nope")
+    assert registry.get("tl2") is registry.get("tl2", "avx2")      # a unique name needs no ISA
+
+
+def test_kernels_are_discovered_from_family_modules():
+    assert "kernels.tl2.avx2" in registry.kernel_modules()
+    assert "kernels.npu_gemm.npu" in registry.kernel_modules()
+    assert all(m.split(".")[-1] in {"avx2", "npu"} for m in registry.kernel_modules())
 
 
 def test_every_kernel_declares_its_contract():
@@ -51,9 +60,9 @@ def test_npu_gemm_is_registered_with_its_machine_parameter():
     assert spec in registry.kernels("npu") and spec.exactness == "exact"
     assert spec.params == {"machine": "edge16"} and spec.result_needs_shape
     assert spec.supports(640, 2560) and spec.supports(640, 2560, machine="tiny")
-    with pytest.raises(LookupError, match="npu_gemm/npu"):
+    with pytest.raises(LookupError, match="for ISA avx2; valid: .*tl2"):
         registry.get("npu_gemm", "avx2")
-    with pytest.raises(ValueError, match="unknown npu machine 'nope'; valid: edge16"):
+    with pytest.raises(ValueError, match="unknown machine 'nope' for ISA npu; valid: edge16"):
         registry.run(spec, np.zeros((4, 8), np.int8), np.zeros(8, np.int8), machine="nope")
     with pytest.raises(ValueError, match="K=0"):
         spec.check_shape(4, 0, machine="tiny")

@@ -31,7 +31,6 @@ from workbench.errors import UnknownNameError, UserError
 from workbench.reference import get_preset, random_weights
 
 TINY = get_preset("tiny")
-FLOW_XFAIL = pytest.mark.xfail(strict=False, reason="flow rewrite in progress")
 
 
 # --- fixtures: valid tiny model files, built once ------------------------------------------
@@ -353,29 +352,46 @@ CASES = [
         ["rtl", "report", "--config", "tiny", "--parts", "alu", "--no-pnr"], "'alu'")),
     _case("rtl-report-json-missing-dir", lambda e: (
         ["rtl", "report", "--config", "tiny", "--json", str(e.path("no/r.json"))], "--json")),
-    # commands of the flow rewrite (xfail until their code raises UserError before any work)
-    _case("simulate-unknown-isa", lambda e: (["simulate", "--isa", "nosuch"], "nosuch"), [FLOW_XFAIL]),
+    # the simulate pipeline: names first, then parameters, then paths, all before any work
+    _case("simulate-unknown-machine", lambda e: (["simulate", "--isa", "avx2", "--machine", "z80"], "'z80'")),
+    _case("simulate-unknown-kernel", lambda e: (["simulate", "--isa", "npu", "--kernel", "tl2"], "'tl2'")),
+    _case("simulate-machine-of-other-isa", lambda e: (
+        ["simulate", "--isa", "npu", "--machine", "isa_models/machines/avx2/zen4.toml"], "zen4")),
+    _case("simulate-extension-missing", lambda e: (
+        ["simulate", "--isa", "avx2", "--machine", "alderlake-p", "--kernel", "vnni2", "--layer", "0",
+         "--model", "tiny"], "avx512_vnni")),
+    _case("simulate-npu-unknown-param", lambda e: (["simulate", "--isa", "npu", "--param", "BM=4"], "'BM'")),
+    _case("simulate-param-not-key-value", lambda e: (["simulate", "--isa", "avx2", "--param", "BM"], "'BM'")),
+    _case("simulate-native-on-npu", lambda e: (["simulate", "--isa", "npu", "--native"], "native")),
+    _case("simulate-unknown-view", lambda e: (["simulate", "--isa", "avx2", "--views", "ports"], "'ports'")),
+    _case("simulate-unknown-crosscheck", lambda e: (["simulate", "--isa", "avx2", "--crosscheck", "fpga"],
+                                                   "fpga")),
+    _case("simulate-layer-out-of-range", lambda e: (["simulate", "--isa", "avx2", "--model", "tiny",
+                                                      "--layer", "7"], "--layer")),
+    _case("verify-unknown-isa", lambda e: (["verify", "--isa", "z80"], "'z80'")),
+    _case("emit-unknown-isa", lambda e: (["emit", "--isa", "z80", "--kernel", "tl2"], "'z80'")),
+    _case("simulate-unknown-isa", lambda e: (["simulate", "--isa", "nosuch"], "nosuch")),
     _case("simulate-layer-text", lambda e: (["simulate", "--isa", "avx2", "--machine", "zen4", "--layer", "x"],
                                             "--layer")),
     _case("simulate-malformed-machine-toml", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", str(e.write("bad.toml", "[core\nwidth = ")),
-         "--kernel", "i2s", "--model", "tiny", "--layer", "0"], "bad.toml"), [FLOW_XFAIL]),
+         "--kernel", "i2s", "--model", "tiny", "--layer", "0"], "bad.toml")),
     _case("simulate-missing-machine-file", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", str(e.path("none.toml")), "--kernel", "i2s",
-         "--model", "tiny", "--layer", "0"], "none.toml"), [FLOW_XFAIL]),
+         "--model", "tiny", "--layer", "0"], "none.toml")),
     _case("simulate-unknown-preset", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", "zen4", "--kernel", "i2s", "--model", "huge",
-         "--layer", "0"], "'huge'"), [FLOW_XFAIL]),
+         "--layer", "0"], "'huge'")),
     _case("simulate-workers-zero", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", "zen4", "--kernel", "i2s", "--model", "tiny",
-         "--layer", "0", "--workers", "0"], "--workers"), [FLOW_XFAIL]),
+         "--layer", "0", "--workers", "0"], "--workers")),
     _case("simulate-json-missing-dir", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", "zen4", "--kernel", "i2s", "--model", "tiny",
-         "--layer", "0", "--json", str(e.path("no/sim.json"))], "--json"), [FLOW_XFAIL]),
+         "--layer", "0", "--json", str(e.path("no/sim.json"))], "--json")),
     _case("simulate-out-is-a-file", lambda e: (
         ["simulate", "--isa", "avx2", "--machine", "zen4", "--kernel", "i2s", "--model", "tiny",
-         "--layer", "0", "--out", str(e.write("f", b"x"))], "--out"), [FLOW_XFAIL]),
-    _case("machines-unknown-isa", lambda e: (["machines", "--isa", "nosuch"], "nosuch"), [FLOW_XFAIL]),
+         "--layer", "0", "--out", str(e.write("f", b"x"))], "--out")),
+    _case("machines-unknown-isa", lambda e: (["machines", "--isa", "nosuch"], "nosuch")),
     _case("kernels-unknown-isa", lambda e: (["kernels", "--isa", "nosuch"], "nosuch")),
     _case("verify-unknown-kernel", lambda e: (["verify", "--isa", "avx2", "--kernel", "nosuch",
                                                "--model", "tiny"], "nosuch")),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isa_models.core.machine import load_machine
 from isa_models.registry import get_isa
 from kernels import registry
 from kernels.codegen import host
@@ -65,11 +64,11 @@ def resolve_machine(plugin, name: str | None) -> tuple[object, str | None]:
             raise UserError(f"--machine host: {reason}")
         return found, None
     if name is not None:
-        return load_machine(name, isa=isa), None
+        return plugin.load_machine(name), None
     found = host.host_machine(isa)
     if found is not None:
         return found, f"--machine {found.name}: models this CPU ({host.describe_host()})"
-    machine = load_machine(plugin.default_machine, isa=isa)
+    machine = plugin.load_machine(plugin.default_machine)
     return machine, (f"--machine {machine.name}: the default machine of ISA {isa} (no {isa} machine "
                      f"models this CPU)")
 
