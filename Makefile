@@ -13,7 +13,7 @@ SYSTEM_TOOLS    := iverilog qemu-aarch64 aarch64-linux-gnu-gcc clang ld.lld llvm
 .PHONY: simulate test sysdeps venv benchmarks clean
 
 simulate: venv
-	$(WB) simulate --isa avx2 --machine zen4 --kernel tl2 --model bitnet-b1.58-2B-4T --layer 0
+	$(WB) simulate --isa avx2 --layer 0
 
 # Extra pytest arguments; empty runs the whole suite. Skip the slow tests (more than ~5 s each):
 #   make test PYTEST_ARGS='-m "not slow"'

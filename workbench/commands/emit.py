@@ -17,15 +17,26 @@ from workbench.errors import UserError
 __all__ = ["register", "run", "parse_shape"]
 
 
+def _examples() -> str:
+    """Help examples from the registry: a kernel of the first ISA with a codegen target."""
+    from isa_models.registry import plugins
+
+    coded = [p for p in plugins() if p.codegen_target and p.kernel_preference]
+    if not coded:
+        return "examples:\n  workbench emit --kernel KERNEL --lang program"
+    isa, kernel = coded[0].name, coded[0].kernel_preference[0]
+    return (f"examples:\n  workbench emit --kernel {kernel} --isa {isa} --lang c\n"
+            f"  workbench emit --kernel {kernel} --isa {isa} --lang asm --shape 640,2560 | llvm-mca\n"
+            f"  workbench emit --kernel {kernel} --lang program --shape 64,256")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("emit", help="print a kernel's generated C or assembly",
                        description="Build the kernel's Program for one shape and print it as C with "
                                    "intrinsics (--lang c), as the innermost loops' assembly from the "
                                    "compiled C, framed for llvm-mca (--lang asm), or as the Program "
                                    "itself (--lang program).",
-                       epilog="examples:\n  workbench emit --kernel tl2 --isa avx2 --lang c\n"
-                              "  workbench emit --kernel i2s --isa avx2 --lang asm --shape 640,2560 "
-                              "| llvm-mca -mcpu=znver3",
+                       epilog=_examples(),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kernel", required=True, help="registered kernel (see `workbench kernels`)")
     p.add_argument("--isa", type=isa_name, metavar="ISA",

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="List the kernels in kernels.registry: name, ISA, weight format, "
                                    "exactness (exact / bounded with its proven bound / lossy with its "
                                    "measured error) and default build parameters.",
-                       epilog="examples:\n  workbench kernels\n  workbench kernels --isa avx2 --json",
+                       epilog="examples:\n  workbench kernels\n  workbench kernels --isa ISA --json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--isa", type=isa_name, help=f"only kernels of this ISA ({', '.join(isa_names())})")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

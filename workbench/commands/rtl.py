@@ -97,7 +97,7 @@ def run_build(args: argparse.Namespace) -> int:
     params = _params(args)
     path = generate(params, args.out)
     text = path.read_text()
-    print(f"wrote {path} ({len(text.splitlines()):,} lines): NpuTop {params.rows}x{params.cols} "
+    print(f"wrote {path} ({len(text.splitlines()):,} lines): accelerator top {params.rows}x{params.cols} "
           f"{params.weight_encoding}, command word {params.command_bits} bits, DMA bus "
           f"{8 * params.dma_bytes_per_cycle} bits")
     return 0
