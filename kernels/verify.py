@@ -29,7 +29,7 @@ from workbench.errors import UserError
 from workbench.quant import quantize_activations
 from workbench.reference import get_preset, random_linear, ternary_matvec
 
-__all__ = ["STATUSES", "Check", "check_accumulators", "compare_buffers", "unsupported", "verify",
+__all__ = ["measure_error", "STATUSES", "Check", "check_accumulators", "compare_buffers", "unsupported", "verify",
            "VerifyResult", "CaseResult", "activation_cases", "overall_status", "DEFAULT_PROJECTIONS",
            "INPUT_KINDS", "COMPARED_AGAINST"]
 
@@ -372,3 +372,29 @@ def verify(kernel, *, isa: str | None = None, model: str = "bitnet-b1.58-2B-4T",
                 check = check_accumulators(spec, codes, q, got, expected, params=p)
                 result.cases.append(CaseResult(layer, proj, (m, k), kind, check))
     return result
+
+
+def measure_error(spec: KernelSpec, *, model: str = "bitnet-b1.58-2B-4T", seed: int = 0, tokens: int = 4,
+                  **params) -> dict[str, object]:
+    """Relative RMS and max |error| of a lossy kernel's result against the exact accumulators, on
+    layer 0 of the model's `DEFAULT_PROJECTIONS`, with `tokens` Student-t(4) activation rows each,
+    quantized per token (the functional run). The figure a lossy kernel registers as its `error`."""
+    p = spec.resolve(**params)
+    config = get_preset(model)
+    rng = np.random.default_rng(seed)
+    sq_err = sq_ref = max_abs = 0.0
+    for proj in DEFAULT_PROJECTIONS:
+        lin = random_linear(config, 0, proj, seed=seed)
+        m, k = lin.shape
+        program = spec.build(m, k, **p)
+        for _ in range(tokens):
+            q = quantize_activations(rng.standard_t(4, size=(1, k)).astype(np.float32))[0][0]
+            got = run(spec, lin.codes, q, program=program, **p).astype(np.float64)
+            exp = ternary_matvec(q[None], lin.codes)[0].astype(np.float64)
+            sq_err += float(((got - exp) ** 2).sum())
+            sq_ref += float((exp ** 2).sum())
+            max_abs = max(max_abs, float(np.abs(got - exp).max()))
+    shown = ", ".join(f"{key} {value}" for key, value in p.items())
+    return {"relative_rms_error": (sq_err / sq_ref) ** 0.5, "max_abs_error": max_abs,
+            "measured_on": f"{model} layer 0 projections {', '.join(DEFAULT_PROJECTIONS)}, {tokens} "
+                           f"Student-t(4) tokens each, seed {seed}" + (f", {shown}" if shown else "")}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from isa_models.core.machine import MACHINES_DIR, MachineError, load_machine, machine_names
-from isa_models.core.machine.mac_array import MAC_ARRAY_KEYS, mac_array_problems, weight_word_bytes
+from isa_models.core.machine.mac_array import MAC_ARRAY_KEYS, MacArray, mac_array_problems, weight_word_bytes
 
 __all__ = ["NpuParams", "load_npu_machine", "npu_machine_names", "MACHINE_DIR", "OPCODES",
            "MAC_PIPELINE_DEPTH", "MAX_BANKS"]
@@ -34,7 +34,7 @@ MAX_BANKS = 16
 
 
 @dataclass(frozen=True)
-class NpuParams:
+class NpuParams(MacArray):
     """Parameters of one ternary MAC array (docs/npu.md §5 lists every machine's values).
 
     Attributes
@@ -63,21 +63,10 @@ class NpuParams:
         (at most `MAX_BANKS` banks of a kind), naming the key.
     """
 
+    # the array's own fields (rows, cols, weight_encoding, act_bits, acc_bits, banks, DMA bus,
+    # dataflow) are the [mac_array] section's, inherited from `MacArray`; the machine adds these
     name: str
-    rows: int
-    cols: int
-    weight_encoding: str
-    act_bits: int
-    acc_bits: int
-    w_banks: int
-    w_bank_words: int
-    a_banks: int
-    a_bank_words: int
-    acc_banks: int
-    dma_bytes_per_cycle: int
-    dma_latency_cycles: int
     clock_mhz: float
-    dataflow: str
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):

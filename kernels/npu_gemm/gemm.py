@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from isa_models.core.program import Program
+from isa_models.core.execute import execute
 from isa_models.npu import NpuBuilder, NpuParams, pack_matrix_tiles
 from isa_models.npu.encoding import tile_words
 
@@ -238,7 +239,6 @@ def run_gemm(params: NpuParams, codes: np.ndarray, x: np.ndarray, *,
 
     Returns (acc int32 [T, M], the Program, the final buffers).
     """
-    from isa_models.core.execute import execute
 
     codes = np.asarray(codes)
     xx = np.asarray(x)

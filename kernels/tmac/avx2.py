@@ -21,7 +21,7 @@ activation group, as T-MAC's kernel: the int16 sums widen to int32 (vpmovsxwd), 
 four fp32 row accumulators (vaddps): total = fl(total + fl(ls_g * acc_g)), g in order. At the
 tile's end y = fl(fl(0.5 * total) - fl(0.5 * sum(q))) (T-MAC's reconstruction w = b0 + 2 b1 - 2;
 0.5 and 0.5 * sum(q) are fp32 inputs) is stored: "y" holds M fp32. `result` rounds y to int32
-(np.rint): an approximation of the exact accumulator; its error is measured (`measure_error`).
+(np.rint): an approximation of the exact accumulator; its error is measured (`kernels.verify.measure_error`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from kernels.avx2_common import avx2_kernel, check_q, const_bytes
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "build_tables", "tile_weights",
-           "measure_error", "MEASURED_ERROR"]
+           "MEASURED_ERROR"]
 
 G = 4
 ROWS = 32
@@ -130,38 +130,11 @@ def result(buffers) -> np.ndarray:
     return np.rint(np.asarray(buffers["y"]).view("<f4")).astype(np.int32)
 
 
-def measure_error(*, model: str = "bitnet-b1.58-2B-4T", seed: int = 0, tokens: int = 4,
-                  act_group: int = 64) -> dict[str, object]:
-    """Relative RMS and max abs error of `result` against the exact accumulators on the model's
-    projection shapes, with Student-t activations quantized per token (the functional run)."""
-    from kernels.registry import run
-    from kernels.verify import DEFAULT_PROJECTIONS
-    from workbench.quant import quantize_activations
-    from workbench.reference import get_preset, random_linear, ternary_matvec
-    config = get_preset(model)
-    rng = np.random.default_rng(seed)
-    sq_err = sq_ref = 0.0
-    max_abs = 0.0
-    for proj in DEFAULT_PROJECTIONS:
-        lin = random_linear(config, 0, proj, seed=seed)
-        m, k = lin.shape
-        program = build(m, k, act_group=act_group)
-        for _ in range(tokens):
-            q = quantize_activations(rng.standard_t(4, size=(1, k)).astype(np.float32))[0][0]
-            got = run(KERNEL, lin.codes, q, program=program, act_group=act_group).astype(np.float64)
-            exp = ternary_matvec(q[None], lin.codes)[0].astype(np.float64)
-            sq_err += float(((got - exp) ** 2).sum())
-            sq_ref += float((exp ** 2).sum())
-            max_abs = max(max_abs, float(np.abs(got - exp).max()))
-    return {"relative_rms_error": (sq_err / sq_ref) ** 0.5, "max_abs_error": max_abs,
-            "measured_on": f"{model} layer 0 projections {', '.join(DEFAULT_PROJECTIONS)}, {tokens} "
-                           f"Student-t(4) tokens each, seed {seed}, act_group {act_group}"}
-
-
-#: Measured by `measure_error()` (re-run it to refresh; tests/kernels/test_tmac_avx2.py checks it).
+#: Measured by `kernels.verify.measure_error(KERNEL)` (re-run it to refresh; tests/kernels/test_tmac_avx2.py
+#: checks it).
 MEASURED_ERROR = {"relative_rms_error": 0.00969, "max_abs_error": 37.0,
                   "measured_on": "bitnet-b1.58-2B-4T layer 0 projections q, k, gate, down, 4 Student-t(4) "
-                                 "tokens each, seed 0, act_group 64 (measure_error())"}
+                                 "tokens each, seed 0, act_group 64 (kernels.verify.measure_error)"}
 
 KERNEL = avx2_kernel(
     "tmac", "tmac", build=build, prepare=prepare, check_shape=check_shape, result=result,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.commands import isa_name
 from isa_models.registry import get_isa, isa_names
-from workbench.commands import parse_params
+from workbench.commands import isa_name, parse_params
 from workbench.errors import UserError
 
 __all__ = ["register", "run", "parse_shape"]

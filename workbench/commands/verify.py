@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 
-from workbench.commands import check_output_path, nonnegative_int
+from workbench.commands import check_output_path, isa_name, nonnegative_int, parse_params
 from workbench.errors import UserError
 
-__all__ = ["register", "run", "default_kernel", "parse_params"]
+__all__ = ["register", "run", "default_kernel"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "a case is FAILED.",
                        epilog=examples + "  workbench verify --isa ISA --kernel KERNEL --native --json v.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--isa", required=True, metavar="ISA",
+    p.add_argument("--isa", required=True, metavar="ISA", type=isa_name,
                    help=f"the ISA: {', '.join(names)}")
     p.add_argument("--kernel", default=None,
                    help="registered kernel (see `workbench kernels`; default: the ISA's fastest exact kernel)")
@@ -73,22 +73,6 @@ def default_kernel(isa: str) -> str:
             return name
     raise UserError(f"--isa {isa}: no default kernel (the ISA prefers none of its registered kernels: "
                     f"{', '.join(sorted(registered)) or '(none)'}); name one with --kernel")
-
-
-def parse_params(items: list[str]) -> dict:
-    """``KEY=VALUE`` kernel parameters: integers stay integers (tile sizes), anything else is a
-    string (a machine name); the kernel rejects unknown keys by name (`KernelSpec.resolve`)."""
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--param {item!r}: expected KEY=VALUE")
-        value = value.strip()
-        try:
-            params[key.strip()] = int(value)
-        except ValueError:
-            params[key.strip()] = value
-    return params
 
 
 def _list(text: str, what: str, valid) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import gguf
 
 from workbench.errors import UnknownNameError, UserError
 from workbench.formats import tq
@@ -80,7 +81,6 @@ def _write_metadata(w, config: ModelConfig, weight_type: str) -> None:
 
 
 def _add_ternary(w, name: str, lin: TernaryLinear, weight_type: str) -> None:
-    import gguf
 
     m, k = lin.shape
     base = name[:-len(".weight")]
@@ -117,7 +117,6 @@ def save_gguf(weights: ModelWeights, path, *, weight_type: str = "tq2_0") -> Pat
     -------
     Path of the written file.
     """
-    import gguf
 
     if weight_type not in WEIGHT_TYPES:
         raise UnknownNameError(f"save_gguf: unknown weight_type {weight_type!r}; "
@@ -159,7 +158,6 @@ class _GGUFFile:
     """A parsed GGUF file with error messages that name the file (`ModelFileError`)."""
 
     def __init__(self, path: Path):
-        import gguf
 
         self.path = path
         if path.is_dir():
@@ -220,7 +218,6 @@ class _GGUFFile:
         return self.tensors[name]
 
     def float_tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        import gguf
 
         t = self.tensor(name)
         if t.tensor_type != gguf.GGMLQuantizationType.F32:
@@ -232,7 +229,6 @@ class _GGUFFile:
                             f"{self.path}: tensor {name!r}")
 
     def ternary(self, name: str, shape: tuple[int, int]) -> tuple[TernaryLinear, str]:
-        import gguf
 
         t = self.tensor(name)
         m, k = shape
