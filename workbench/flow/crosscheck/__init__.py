@@ -11,6 +11,7 @@ model's. Each is a module here defining ``CROSSCHECK`` (a `CrossCheck`): a name,
 
 from __future__ import annotations
 
+import abc
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from workbench.errors import UnknownNameError, UserError
 
 __all__ = ["CrossCheck", "ShapeCase", "CrossCheckContext", "CrossCheckRecord", "CrossCheckResult",
            "crosscheck_names", "get_crosscheck", "register_crosscheck", "unregister_crosscheck",
-           "select_crosschecks"]
+           "select_crosschecks", "render_table"]
 
 
 @dataclass
@@ -130,14 +131,14 @@ class CrossCheckResult:
 
     def render(self) -> str:
         """The text table of the cross-check that produced it (`source`; else the generic one)."""
-        return (self.source or CrossCheck()).render(self)
+        return self.source.render(self) if self.source is not None else render_table(self)
 
     def to_json(self) -> dict:
         return {"name": self.name, "setup": self.setup, "ok": self.ok, **self.info,
                 "records": [r.to_json() for r in self.records]}
 
 
-class CrossCheck:
+class CrossCheck(abc.ABC):
     """Base of a cross-check plug-in; subclasses set `name` and `title`, implement `run` and may
     override `applies_to`, `refusal` and `render`."""
 
@@ -153,26 +154,32 @@ class CrossCheck:
         """Why this run cannot be cross-checked here (checked before any work), or None."""
         return None
 
+    @abc.abstractmethod
     def run(self, ctx: CrossCheckContext, *, on_done=lambda: None) -> CrossCheckResult:
-        raise NotImplementedError(f"cross-check {self.name}: run")
+        """Run every unique shape of `ctx` this other way and compare it with the functional run."""
 
     def render(self, result: CrossCheckResult) -> str:
-        """The generic table: outputs equal, and model cycles beside the measured ones when the
-        cross-check measures any."""
-        timed = any(r.measured_cycles is not None for r in result.records)
-        cycles = f" {'model cycles':>13} {'measured':>13} {'measured/model':>15}" if timed else ""
-        lines = [f"Cross-check {result.name}: {result.setup}",
-                 f"{'M':>6} {'K':>6} {'projections':<16}{cycles}  outputs == functional"]
-        for r in result.records:
-            row = f"{r.M:>6} {r.K:>6} {','.join(r.projections):<16}"
-            if timed:
-                measured = "-" if r.measured_cycles is None else f"{r.measured_cycles:,.0f}"
-                ratio = ("-" if not r.measured_cycles or not r.model_cycles
-                         else f"{r.measured_cycles / r.model_cycles:.2f}")
-                row += f" {r.model_cycles:>13,.0f} {measured:>13} {ratio:>15}"
-            equal = "yes" if r.check.status == "VERIFIED" else f"NO: {r.check.describe()}"
-            lines.append(f"{row}  {equal}" + "".join(f"; {p}" for p in r.problems))
-        return "\n".join(lines)
+        """The text table of `result` (the generic one unless a cross-check has its own)."""
+        return render_table(result)
+
+
+def render_table(result: CrossCheckResult) -> str:
+    """The generic table: outputs equal, and model cycles beside the measured ones when the
+    cross-check measures any."""
+    timed = any(r.measured_cycles is not None for r in result.records)
+    cycles = f" {'model cycles':>13} {'measured':>13} {'measured/model':>15}" if timed else ""
+    lines = [f"Cross-check {result.name}: {result.setup}",
+             f"{'M':>6} {'K':>6} {'projections':<16}{cycles}  outputs == functional"]
+    for r in result.records:
+        row = f"{r.M:>6} {r.K:>6} {','.join(r.projections):<16}"
+        if timed:
+            measured = "-" if r.measured_cycles is None else f"{r.measured_cycles:,.0f}"
+            ratio = ("-" if not r.measured_cycles or not r.model_cycles
+                     else f"{r.measured_cycles / r.model_cycles:.2f}")
+            row += f" {r.model_cycles:>13,.0f} {measured:>13} {ratio:>15}"
+        equal = "yes" if r.check.status == "VERIFIED" else f"NO: {r.check.describe()}"
+        lines.append(f"{row}  {equal}" + "".join(f"; {p}" for p in r.problems))
+    return "\n".join(lines)
 
 
 _REGISTRY: dict[str, CrossCheck] = {}
