@@ -7,8 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 WB     := $(VENV)/bin/workbench
-DEBIAN_PACKAGES := iverilog qemu-user gcc-aarch64-linux-gnu clang lld llvm yosys nextpnr-ice40
-SYSTEM_TOOLS    := iverilog qemu-aarch64 aarch64-linux-gnu-gcc clang ld.lld llvm-mca yosys nextpnr-ice40
+# System tools (RTL simulators, aarch64 cross gcc, clang/llvm 14 and 19, QEMU 10 from bookworm-backports):
+# .ci/install-debian-tools installs what is missing, as root on Debian, and says what will skip otherwise.
+INSTALL_TOOLS := .ci/install-debian-tools
 
 .PHONY: simulate test sysdeps venv benchmarks clean
 
@@ -33,13 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 sysdeps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian packages (missing:$$missing)"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
-	else echo "not root: tests needing$$missing will skip"; fi
+	@$(INSTALL_TOOLS)
 
 # Every benchmark script, then the host probes of every architecture (each skips a host it does not measure).
 benchmarks: venv

@@ -5,7 +5,7 @@ Top of the flow: argument parsing and dispatch only. `--isa` is checked first (a
 ``choices`` from `isa_models.registry`); every other name and option is checked by
 `workbench.flow.plan` (machine, kernel and model first, then the rest) and the output paths
 before any work starts; `workbench.flow.execute` does the work and `workbench.report` renders it.
-`--native` and `--rtl` are spellings of `--crosscheck native` / `--crosscheck rtl`.
+`--native`, `--qemu` and `--rtl` are spellings of `--crosscheck native` / `emulator` / `rtl`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def _examples() -> str:
             lines += [f"{base} --model tiny --layer 1 --views --json out.json",
                       f"{base} --plot token.png --out results/"]
         for check in plugin.crosschecks:
-            flag = {"native": " --machine host --native", "rtl": " --rtl"}.get(check, f" --crosscheck {check}")
+            flag = {"native": " --machine host --native", "rtl": " --rtl",
+                    "emulator": " --qemu"}.get(check, f" --crosscheck {check}")
             lines.append(f"{base} --model tiny --layer 0{flag}")
     return "\n".join(lines)
 
@@ -95,6 +96,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="= --crosscheck native: compile each shape's Program, run it on this CPU (outputs "
                         "compared with the functional run) and print measured cycles beside the model's; "
                         "the machine must be the one modelling this CPU (the default, or --machine host)")
+    p.add_argument("--qemu", action="store_true",
+                   help="= --crosscheck emulator: build each shape's Program as a standalone executable, run "
+                        "it under the target's emulator (QEMU user mode; natively when this host runs it) "
+                        "and compare its outputs with the functional run; the emulated run time is "
+                        "reported as wall time, never as cycles")
     p.add_argument("--rtl", action="store_true",
                    help="= --crosscheck rtl: co-simulate each shape's command stream with the RTL")
     p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
@@ -134,11 +140,11 @@ def parse_views(text: str | None) -> tuple[str, ...]:
 
 
 def parse_crosschecks(args: argparse.Namespace) -> list[str]:
-    """The cross-check names of `--crosscheck`, `--native` and `--rtl`, in that order."""
+    """The cross-check names of `--crosscheck`, `--native`, `--qemu` and `--rtl`, in that order."""
     names = [n.strip() for n in (args.crosscheck or "").split(",") if n.strip()]
     if args.crosscheck is not None and not names:
         raise UserError("--crosscheck: empty list")
-    names += ["native"] * args.native + ["rtl"] * args.rtl
+    names += ["native"] * args.native + ["emulator"] * args.qemu + ["rtl"] * args.rtl
     return list(dict.fromkeys(names))
 
 
