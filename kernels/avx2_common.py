@@ -5,7 +5,8 @@ per row, little-endian; `int32_rows` reads them) and finishes a tile of 4 rows w
 `store_row_sums`, the hadd tree bitnet.cpp's hsum_i32_8 generalises to (vphaddd x3, vextracti128,
 vpaddd). Constants (masks, ones) come from a "const" buffer built by `const_bytes`, since AVX2
 has no immediate vectors. `i2s_program` opens a Program over I2_S weights (w, q, qsum, const,
-acc) and `avx2_kernel` makes a module's `KernelSpec`.
+acc) and `avx2_kernel` makes a module's `KernelSpec`. The ISA-independent helpers (`int32_rows`,
+`check_q`, `q_sum_bytes`, `kernel_spec`) live in `kernels.common`; this module re-exports them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from isa_models.avx2 import ISA
 from isa_models.core.program import Mem, VReg
 from isa_models.core.builder import ProgramBuilder
+from kernels.common import check_q, int32_rows, kernel_spec, pack_vectors, q_sum_bytes
 from kernels.registry import KernelSpec
 from workbench.formats import get_format
 
@@ -24,13 +26,7 @@ __all__ = ["const_bytes", "store_row_sums", "int32_rows", "check_q", "q_sum_byte
 
 def const_bytes(*vectors: np.ndarray) -> np.ndarray:
     """Concatenate 32-byte constant vectors (any dtype, 32 bytes each) into one uint8 buffer."""
-    parts = []
-    for v in vectors:
-        raw = np.ascontiguousarray(v).view(np.uint8).reshape(-1)
-        if raw.size != 32:
-            raise ValueError(f"const_bytes: a constant vector must be 32 bytes, got {raw.size}")
-        parts.append(raw)
-    return np.concatenate(parts)
+    return pack_vectors(*vectors, width=32)
 
 
 def store_row_sums(b: ProgramBuilder, rows: list[VReg], out: Mem, *, subtract: VReg | None = None) -> None:
@@ -50,24 +46,6 @@ def store_row_sums(b: ProgramBuilder, rows: list[VReg], out: Mem, *, subtract: V
     if subtract is not None:
         total = b.vpsubd_ymm(total, subtract)
     b.vmovdqu_store_xmm(out, total)
-
-
-def int32_rows(buffers, name: str = "acc") -> np.ndarray:
-    """The int32 [M] accumulators of output buffer `name`."""
-    return np.asarray(buffers[name]).view("<i4").astype(np.int32)
-
-
-def check_q(q, k: int, who: str) -> np.ndarray:
-    """q as a 1-D int8 array of length K, or ValueError."""
-    arr = np.asarray(q)
-    if arr.dtype != np.int8 or arr.ndim != 1 or arr.shape[0] != k:
-        raise ValueError(f"{who}: activations must be int8 [K={k}], got {arr.dtype} {arr.shape}")
-    return arr
-
-
-def q_sum_bytes(q: np.ndarray) -> np.ndarray:
-    """sum(q) as one little-endian int32 (4 bytes): bitnet.cpp's act_sum from quantize_row_i8_s."""
-    return np.array([int(q.astype(np.int64).sum())], dtype="<i4").view(np.uint8)
 
 
 def i2s_program(kernel: str, M: int, K: int, *, rows: int, const_size: int, scratch=(), **meta):
@@ -101,5 +79,5 @@ def avx2_kernel(name: str, weight_format: str, *, build, prepare, check_shape, r
     facts : description, params, exactness and the optional KernelSpec fields (bound,
         bound_holds, error, diagnose).
     """
-    return KernelSpec(name=name, isa="avx2", weight_format=weight_format, build=build, prepare=prepare,
-                      result=result, check_shape=check_shape, **facts)
+    return kernel_spec("avx2", name, weight_format, build=build, prepare=prepare, check_shape=check_shape,
+                       result=result, **facts)

@@ -2,7 +2,9 @@
 
 Engine layer. `ProgramBuilder(isa, name)` opens buffers, loops (``with b.loop("m", M, parallel=True)
 as m:``) and virtual registers; every instruction of the ISA is a method returning its output
-registers; `build()` checks the loop nest and the peak live registers per register file
+registers; ``with b.packet():`` states that the instructions inside issue as one packet on a VLIW
+core (checked here for what needs no machine, by the packetizer against the machine when timed:
+`isa_models.core.packets`); `build()` checks the loop nest and the peak live registers per register file
 (`isa_models.core.liveness`) and returns the frozen `Program`.
 """
 
@@ -13,6 +15,7 @@ from typing import Iterator
 
 from isa_models.core.isa import ISA, InstrDef
 from isa_models.core.liveness import check_parallel_loops, peak_live
+from isa_models.core.packets import PacketError, check_packet
 from isa_models.core.program import (Buffer, Imm, Index, Instr, Loop, Mem, Node, Operand, Program,
                                      ProgramError, VReg)
 
@@ -44,6 +47,8 @@ class ProgramBuilder:
         self._stack: list[list[Node]] = [[]]
         self._loops: list[Loop] = []
         self._next_reg = 0
+        self._packet: int | None = None
+        self._packets = 0
 
     # buffers and registers -----------------------------------------------------------------
     def buffer(self, name: str, size: int, *, role: str = "input") -> Buffer:
@@ -71,6 +76,8 @@ class ProgramBuilder:
             raise ProgramError(f"program {self.name}: loop {index!r} needs a positive trip count, got {trip!r}")
         if any(lp.index == index for lp in self._loops):
             raise ProgramError(f"program {self.name}: loop index {index!r} already in use")
+        if self._packet is not None:
+            raise ProgramError(f"program {self.name}: loop {index!r} inside a stated packet")
         if parallel and any(not lp.parallel for lp in self._loops):
             raise ProgramError(f"program {self.name}: parallel loop {index!r} inside a sequential loop")
         node = Loop(index, trip, [], parallel)
@@ -83,24 +90,57 @@ class ProgramBuilder:
             self._stack.pop()
             self._loops.pop()
 
-    def emit(self, op: str, *operands, out: VReg | None = None, comment: str = ""):
+    @contextlib.contextmanager
+    def packet(self) -> Iterator[None]:
+        """State that the instructions emitted inside issue together as one packet.
+
+        On leaving, the packet is checked for what needs no machine (a register written twice, a
+        value read in the packet that writes it without forwarding, a new-value store without its
+        producer: `packets.check_packet` with no machine); slots and units are checked against
+        the machine when the Program is timed (`packets.form_packets`).
+
+        Raises
+        ------
+        ProgramError
+            a packet inside a packet; `packets.PacketError` for a packet that breaks a rule.
+        """
+        if self._packet is not None:
+            raise ProgramError(f"program {self.name}: a packet inside a packet")
+        self._packets += 1
+        self._packet = self._packets
+        start = len(self._stack[-1])
+        try:
+            yield
+        finally:
+            self._packet = None
+        group = self._stack[-1][start:]
+        err = check_packet(group, None, isa=self.isa)
+        if err is not None:
+            raise PacketError(err.reason, f"program {self.name}: stated packet "
+                                          f"{{{'; '.join(map(str, group))}}}: {err}")
+
+    def emit(self, op: str, *operands, out: VReg | tuple[VReg, ...] | None = None, comment: str = ""):
         """Append instruction `op`. Register outputs are fresh unless `out` names one (accumulators).
 
         `operands` are the inputs in ISA order, except that a memory destination (store) comes
-        first. Returns the output register (or a tuple of them), or None for stores.
+        first. `out` is one register (output 0) or a tuple (outputs 0, 1, ...: an accumulating
+        register pair, whose tied input ``tied[j]`` must be ``out[j]``). Returns the output
+        register (or a tuple of them), or None for stores.
         """
         d: InstrDef = self.isa[op] if op in self.isa else self._unknown(op)
         operands = list(operands)
+        given = () if out is None else tuple(out) if isinstance(out, tuple) else (out,)
         outs: list[Operand] = []
         for spec in d.outs:
             if spec.is_mem:
                 if not operands or not isinstance(operands[0], Mem):
                     raise ProgramError(f"{op}: first operand must be the memory destination")
                 outs.append(self._check_mem(op, operands.pop(0)))
-            elif out is not None and not outs:
-                if out.cls != spec.kind:
-                    raise ProgramError(f"{op}: out= register {out} is {out.cls}, needs {spec.kind}")
-                outs.append(out)
+            elif len(outs) < len(given):
+                reg_ = given[len(outs)]
+                if not isinstance(reg_, VReg) or reg_.cls != spec.kind:
+                    raise ProgramError(f"{op}: out= register {reg_} is not a {spec.kind} register")
+                outs.append(reg_)
             else:
                 outs.append(self.reg(spec.kind))
         if len(operands) != len(d.ins):
@@ -108,11 +148,11 @@ class ProgramBuilder:
         ins: list[Operand] = []
         for pos, (spec, x) in enumerate(zip(d.ins, operands)):
             ins.append(self._check_operand(op, pos, spec, x))
-        for t in d.tied:
-            if out is None or ins[t] != out:
-                raise ProgramError(f"{op}: input {t} is tied to the destination; pass out= the same "
+        for j, t in enumerate(d.tied):
+            if j >= len(given) or ins[t] != given[j]:
+                raise ProgramError(f"{op}: input {t} is tied to destination {j}; pass out= the same "
                                    f"register as input {t}")
-        self._stack[-1].append(Instr(op, tuple(outs), tuple(ins), comment))
+        self._stack[-1].append(Instr(op, tuple(outs), tuple(ins), comment, self._packet))
         regs = [o for o in outs if isinstance(o, VReg)]
         return None if not regs else regs[0] if len(regs) == 1 else tuple(regs)
 
@@ -135,6 +175,8 @@ class ProgramBuilder:
         """
         if len(self._stack) != 1:
             raise ProgramError(f"program {self.name}: build() inside an open loop")
+        if self._packet is not None:
+            raise ProgramError(f"program {self.name}: build() inside an open packet")
         body = self._stack[0]
         check_parallel_loops(self.name, body)
         peaks = peak_live(body, tuple(self.isa.register_files))

@@ -180,12 +180,18 @@ Operand = Union[VReg, Mem, Imm]
 
 @dataclass(frozen=True)
 class Instr:
-    """One instruction: `op` names an `InstrDef` of the program's ISA."""
+    """One instruction: `op` names an `InstrDef` of the program's ISA.
+
+    `packet` is the id of the packet a kernel stated for it (``with b.packet():``; consecutive
+    instructions with one id form the packet), or None: a VLIW packetizer places it
+    (`isa_models.core.packets`). Engines without packets ignore it.
+    """
 
     op: str
     outs: tuple[Operand, ...]
     ins: tuple[Operand, ...]
     comment: str = ""
+    packet: int | None = None
 
     def __str__(self) -> str:
         outs = ", ".join(map(str, self.outs))
@@ -249,14 +255,25 @@ class Program:
             lines.append(f"  buffer {b.name}: {b.size} bytes ({b.role})")
 
         def rec(nodes, depth):
+            open_packet = None
             for node in nodes:
                 pad = "  " * depth
+                stated = node.packet if isinstance(node, Instr) else None
+                if open_packet is not None and stated != open_packet:
+                    lines.append(f"{pad}}}")
+                if stated is not None and stated != open_packet:
+                    lines.append(f"{pad}{{")
+                open_packet = stated
+                if stated is not None:
+                    pad += "  "
                 if isinstance(node, Loop):
                     kind = "parallel for" if node.parallel else "for"
                     lines.append(f"{pad}{kind} {node.index} in 0..{node.trip}:")
                     rec(node.body, depth + 1)
                 else:
                     lines.append(f"{pad}{node}")
+            if open_packet is not None:
+                lines.append(f"{'  ' * depth}}}")
         rec(self.body, 1)
         return "\n".join(lines)
 

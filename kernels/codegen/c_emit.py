@@ -16,7 +16,9 @@ import re
 
 from isa_models.core.isa import InstrDef
 from isa_models.core.program import Imm, Loop, Mem, Program, VReg
+from isa_models.registry import get_isa
 from kernels.codegen.build import compile_asm
+from kernels.codegen.packet_asm import render_packets
 from kernels.codegen.targets import Target, get_target, resolve_target
 
 __all__ = ["emit_c", "emit_asm", "render_c", "render_asm", "function_name", "c_identifier", "program_requirements",
@@ -141,15 +143,26 @@ def emit_c(program: Program, *, target: Target | str | None = None, markers: boo
 
 _INSTR = re.compile(r"^\s+([a-z][a-z0-9.]*)\b")
 
+#: The comment leader of the llvm-mca region markers, whatever the target's own: llvm-mca 19 finds
+#: ``LLVM-MCA-BEGIN`` only in a line-start ``#`` comment on AArch64 (a ``//`` comment reaches its
+#: comment consumer as ``/ LLVM-MCA-BEGIN``, so every region is ignored), and ``#`` is x86's own.
+MCA_COMMENT = "#"
 
-def emit_asm(program: Program, *, target: Target | str | None = None, compiler: str | None = None) -> str:
-    """Innermost loops of `program` as assembly text for llvm-mca.
+
+def emit_asm(program: Program, *, target: Target | str | None = None, compiler: str | None = None,
+             machine=None) -> str:
+    """Innermost loops of `program` as assembly text for llvm-mca; for a target whose assembly is
+    the workbench's packets (`Target.packet_asm`), the whole Program as those packets.
+
+    A packet target (a VLIW core) renders `kernels.codegen.packet_asm.render_packets` for
+    `machine` (default: the ISA plug-in's default machine); `compiler` does not apply.
 
     The emitted C is compiled with `compiler` (default: the target's first) and the flags the
     runners use (`Target.flags_for`), so the text is exactly the measured loop (register
     allocation, addressing, loop control included). Each innermost loop body, plus its
     loop-control instructions up to the back-branch (`Target.branch_prefixes`), is framed as a
-    ``LLVM-MCA-BEGIN loop<n>:<indices>`` / ``LLVM-MCA-END`` comment region. Marked loops carry
+    ``# LLVM-MCA-BEGIN loop<n>:<indices>`` / ``# LLVM-MCA-END`` comment region (`MCA_COMMENT`:
+    ``#`` on every target, the comment llvm-mca reads markers from). Marked loops carry
     ``#pragma GCC unroll 1`` so they stay loops; where the compiler unrolls an enclosing loop the
     first copy is taken.
 
@@ -159,8 +172,13 @@ def emit_asm(program: Program, *, target: Target | str | None = None, compiler: 
     accumulators, loop control).
     """
     t = resolve_target(target, program.isa.name)
+    if t.packet_asm is not None:
+        if machine is None:
+            plugin = get_isa(program.isa.name)
+            machine = plugin.load_machine(plugin.default_machine)
+        return render_packets(program, machine, t.packet_asm)
     compiler = compiler or t.compilers[0]
-    text = compile_asm(emit_c(program, target=t), flags=t.flags_for(program_requirements(program)),
+    text = compile_asm(emit_c(program, target=t), flags=t.flags_for(program_requirements(program), compiler),
                        compiler=compiler)
     loops = innermost_loops(program)
     source = text.splitlines()
@@ -179,10 +197,10 @@ def emit_asm(program: Program, *, target: Target | str | None = None, compiler: 
             if _keep(s, t.asm_comment):
                 region.append(s)
                 m = _INSTR.match(s)
-                if m and m.group(1).startswith(t.branch_prefixes):
+                if m and (m.group(1) + " ").startswith(t.branch_prefixes):   # "b " matches b, not bic
                     break
         label = ",".join(f"{lp.index}<{lp.trip}" for lp in stack)
-        out += [f"{t.asm_comment} LLVM-MCA-BEGIN loop{tag}:{label}", *region, f"{t.asm_comment} LLVM-MCA-END", ""]
+        out += [f"{MCA_COMMENT} LLVM-MCA-BEGIN loop{tag}:{label}", *region, f"{MCA_COMMENT} LLVM-MCA-END", ""]
     return "\n".join(out)
 
 
@@ -190,4 +208,4 @@ def _keep(line: str, comment: str) -> bool:
     s = line.strip()
     if not s or s.startswith(comment) or (s.startswith(".") and not s.endswith(":")):
         return False
-    return True
+    return s not in ("#APP", "#NO_APP")        # gcc's inline-asm brackets (any target's syntax)

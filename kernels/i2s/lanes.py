@@ -6,7 +6,10 @@ neighbouring bytes 2L and 2L + 1 into int16 lane L (the maddubs pair), and adds 
 32-element slices s of each 128-weight block into the same 16 lanes with wrapping vpaddw; every
 `blocks_per_chunk` blocks the lanes are widened to int32 and restart. So lane L of a chunk sums
 c * q over the elements ``block * 128 + 32 s + 2 L + e`` (s < 4, e < 2) of the chunk's blocks.
-`LANE_MODELS` hands this to the generic search (`kernels.search.adversarial`).
+On NEON without dotprod (``i2s_mlal``, `kernels.i2s.neon`) smlal/smlal2 add the products of the
+low and high 8 bytes of each 16-element slice s of a 64-weight block into int16x8 lanes, so lane
+L sums the elements ``block * 64 + 16 s + 8 h + L`` (s < 4, h < 2). `LANE_MODELS` hands both to
+the generic search (`kernels.search.adversarial`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from functools import lru_cache
 import numpy as np
 
 from isa_models.core.execute import execute
-from kernels.i2s import avx2
+from kernels.i2s import avx2, neon
 from kernels.search.lanes import Lane, LaneModel, check_row
 
-__all__ = ["LANE_MODELS", "AVX2_LANES", "lanes", "code_weight", "probe", "INT16_MIN", "INT16_MAX"]
+__all__ = ["LANE_MODELS", "AVX2_LANES", "NEON_MLAL_LANES", "lanes", "lanes_neon", "code_weight", "probe",
+           "probe_neon", "INT16_MIN", "INT16_MAX"]
 
 INT16_MIN, INT16_MAX = -32768, 32767
 SLICES = 4        # 32-element slices of a 128-weight block, one vpmaddubsw each
@@ -70,5 +74,47 @@ AVX2_LANES = LaneModel(
     description="int16 lane L of a chunk sums (t+1)*q over elements 128b + 32s + 2L + e (s < 4, e < 2) of "
                 "its blocks: vpmaddubsw pairs, four slices added with wrapping vpaddw")
 
-#: the lane models of the I2_S family, one per ISA (found by `kernels.search.lanes.lane_model`)
-LANE_MODELS = (AVX2_LANES,)
+
+
+def lanes_neon(K: int, *, blocks_per_chunk: int = 32) -> list[Lane]:
+    """The 8 int16 lanes of every chunk of ``i2s_mlal`` on a row of length K (`probe_neon` order)."""
+    neon.check_shape_mlal(neon.ROWS_MLAL, K, blocks_per_chunk=blocks_per_chunk)
+    offsets = (16 * np.arange(SLICES))[:, None] + neon.LANES * np.arange(2)[None, :]     # [s, h]
+    out = []
+    for ci, (first, count) in enumerate(neon.chunks(K, blocks_per_chunk)):
+        blocks = np.arange(first, first + count)[:, None, None]
+        for lane in range(neon.LANES):
+            out.append(Lane(ci, lane, (blocks * neon.QK + offsets[None] + lane).reshape(-1).astype(np.int64)))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _probe_program_neon(K: int, blocks_per_chunk: int):
+    return neon.build_mlal(neon.ROWS_MLAL, K, blocks_per_chunk=blocks_per_chunk, probe_lanes=True)
+
+
+def probe_neon(codes_row, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
+    """Run ``i2s_mlal`` functionally on one row (in a tile of 4) with its lanes stored before widening.
+
+    Returns
+    -------
+    int64 [chunks * 8]: what each int16 lane held (wrapped), in `lanes_neon` order.
+    """
+    codes_row, q = np.asarray(codes_row), np.asarray(q)
+    check_row(NEON_MLAL_LANES, codes_row, q)
+    k = codes_row.shape[0]
+    tile = np.zeros((neon.ROWS_MLAL, k), np.int8)
+    tile[0] = codes_row
+    out = execute(_probe_program_neon(k, blocks_per_chunk), neon.prepare(tile, q))
+    held = np.asarray(out["lanes"]).view("<i2").reshape(neon.ROWS_MLAL, -1, neon.LANES)[0]
+    return held.reshape(-1).astype(np.int64)
+
+
+NEON_MLAL_LANES = LaneModel(
+    kernel="i2s_mlal", isa="neon", lo=INT16_MIN, hi=INT16_MAX, code_weight=code_weight, lanes=lanes_neon,
+    probe=probe_neon,
+    description="int16 lane L of a chunk sums (t+1)*q over elements 64b + 16s + 8h + L (s < 4, h < 2) of its "
+                "blocks: smlal (h = 0) and smlal2 (h = 1), wrapping")
+
+#: the lane models of the I2_S family, one per kernel and ISA (found by `kernels.search.lanes.lane_model`)
+LANE_MODELS = (AVX2_LANES, NEON_MLAL_LANES)

@@ -83,6 +83,8 @@ class _Search:
     """The kernel, its lane model and parameters, and a row tile of a shape the kernel takes."""
 
     def __init__(self, kernel: str, isa: str | None, K: int, params: dict):
+        if isa is None and len({s.isa for s in registry.kernels() if s.name == kernel}) > 1:
+            isa = lane_model(kernel).isa              # a name on several ISAs: the one with lanes
         self.spec = registry.get(kernel, isa)
         self.model: LaneModel = lane_model(kernel, self.spec.isa)
         self.params = self.spec.resolve(**params)

@@ -32,6 +32,7 @@ from isa_models.avx2 import ISA
 from isa_models.core.program import Program
 from isa_models.core.builder import ProgramBuilder
 from kernels.avx2_common import avx2_kernel, check_q, const_bytes
+from kernels.tmac.tables import build_tables
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "build_tables", "tile_weights",
@@ -96,19 +97,6 @@ def tile_weights(packed: np.ndarray, M: int, K: int) -> np.ndarray:
     """T-MAC's offline reordering of "tmac" bytes: [row, plane, column] -> [tile, column, plane, row]."""
     body = packed[:M * K // 4].reshape(M // ROWS, ROWS, 2, K // 8)
     return np.ascontiguousarray(body.transpose(0, 3, 2, 1)).reshape(-1)
-
-
-def build_tables(q: np.ndarray, act_group: int) -> tuple[np.ndarray, np.ndarray]:
-    """(qlut int8 [K/4, 16], ls fp32 [K/act_group]): T-MAC's int8 tables and group scales."""
-    groups = q.astype(np.float32).reshape(-1, G)
-    signs = np.array([[2 * ((idx >> i) & 1) - 1 for i in range(G)] for idx in range(16)], np.float32)
-    lut = groups @ signs.T                                          # exact small integers in fp32
-    absmax = np.abs(groups).sum(axis=1).reshape(-1, act_group // G).max(axis=1)
-    absmax = np.maximum(absmax, np.float32(1.0))                    # all-zero group: any scale works
-    inv = (np.float32(127.0) / absmax).astype(np.float32)
-    per_group = np.repeat(inv, act_group // G)[:, None]
-    qlut = np.clip(np.rint((lut * per_group).astype(np.float32)), -128, 127).astype(np.int8)
-    return qlut, (absmax / np.float32(127.0)).astype(np.float32)
 
 
 def prepare(codes, q, *, act_group: int = 64) -> dict[str, np.ndarray]:

@@ -22,6 +22,7 @@ from isa_models.avx2 import ISA
 from isa_models.core.program import Program
 from isa_models.core.builder import ProgramBuilder
 from kernels.avx2_common import avx2_kernel, check_q, const_bytes, store_row_sums
+from kernels.common import block_sums
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "block_sums"]
@@ -66,11 +67,6 @@ def build(M: int, K: int) -> Program:
                 b.vpaddd_ymm(acc32[r], b.vpmaddwd_ymm_m(s16, consts[32]), out=acc32[r])
         store_row_sums(b, acc32, acc_out[t * (4 * ROWS)])
     return b.build()
-
-
-def block_sums(q: np.ndarray) -> np.ndarray:
-    """Q8_K-style bsums: int16 sum of every 16 consecutive activations (as bytes)."""
-    return q.astype(np.int16).reshape(-1, 16).sum(axis=1).astype("<i2").view(np.uint8)
 
 
 def prepare(codes, q) -> dict[str, np.ndarray]:

@@ -22,14 +22,14 @@ SEARCH = Path(__file__).resolve().parents[2] / "kernels" / "search"
 
 
 def test_lane_models_come_from_the_kernel_families():
-    assert [(m.kernel, m.isa) for m in lane_models()] == [("i2s", "avx2")]
+    assert ("i2s", "avx2") in [(m.kernel, m.isa) for m in lane_models()]
     model = lane_model("i2s")
     assert model is lane_model("i2s", "avx2") and (model.lo, model.hi) == (-32768, 32767)
     assert type(model).__module__ == "kernels.search.lanes" and model.probe.__module__ == "kernels.i2s.lanes"
 
 
 def test_unknown_lane_model_lists_the_valid_ones():
-    with pytest.raises(UnknownNameError, match=r"no lane model for kernel 'tl2'.*valid: i2s/avx2"):
+    with pytest.raises(UnknownNameError, match=r"no lane model for kernel 'tl2'.*valid: .*i2s/avx2"):
         lane_model("tl2")
     with pytest.raises(UnknownNameError, match="i2s/nosuch"):
         lane_model("i2s", "nosuch")

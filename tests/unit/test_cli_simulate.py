@@ -8,6 +8,7 @@ import json
 import pytest
 
 import workbench.flow.defaults
+from isa_models.registry import isa_names
 from workbench.cli import main
 
 BASE = ["simulate", "--isa", "avx2", "--machine", "zen4", "--model", "tiny", "--no-progress"]
@@ -59,8 +60,8 @@ def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, culprit", [
-    (["--isa", "nosuch", "--workers", "0"], "argument --isa: unknown ISA 'nosuch'; valid: avx2, npu"),
-    (["--workers", "0", "--isa", "nosuch"], "argument --isa: unknown ISA 'nosuch'; valid: avx2, npu"),
+    (["--isa", "nosuch", "--workers", "0"], f"argument --isa: unknown ISA 'nosuch'; valid: {', '.join(isa_names())}"),
+    (["--workers", "0", "--isa", "nosuch"], f"argument --isa: unknown ISA 'nosuch'; valid: {', '.join(isa_names())}"),
     (["--machine", "pentium", "--kernel", "nope", "--views", "flames"], "unknown machine 'pentium' for ISA avx2"),
     (["--kernel", "nope", "--views", "flames", "--layer", "7"], "unknown kernel 'nope' for ISA avx2; valid: "),
     (["--param", "x", "--simulator", "icarus", "--kernel", "nope"], "unknown kernel 'nope' for ISA avx2"),

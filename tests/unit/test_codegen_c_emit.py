@@ -54,11 +54,11 @@ def test_emit_c_structure():
 
 def test_emit_c_rejects_other_isas_and_missing_templates():
     other = GenericISA("toyisa", register_files={"v": (4, 16)})
-    with pytest.raises(UnknownNameError, match="no codegen target emits ISA 'toyisa'; targets: x86_avx2 "):
+    with pytest.raises(UnknownNameError, match="no codegen target emits ISA 'toyisa'; targets: .*x86_avx2 "):
         emit_c(ProgramBuilder(other, "p").build())
     with pytest.raises(UserError, match="codegen target x86_avx2 emits ISA avx2, not toyisa"):
         emit_c(ProgramBuilder(other, "p").build(), target="x86_avx2")
-    with pytest.raises(UnknownNameError, match="unknown codegen target 'nosuch'; valid: x86_avx2"):
+    with pytest.raises(UnknownNameError, match="unknown codegen target 'nosuch'; valid: .*x86_avx2"):
         emit_c(small_program(), target="nosuch")
     d = ISA["vpaddb_ymm"]
     import dataclasses

@@ -28,17 +28,17 @@ CODEGEN = Path(__file__).resolve().parents[2] / "kernels" / "codegen"
 
 
 def test_the_registry_finds_the_target_modules_only():
-    assert target_names() == ["x86_avx2"]                      # x86_tsc is a helper: no TARGET
+    assert "x86_avx2" in target_names() and "x86_tsc" not in target_names()   # x86_tsc is a helper: no TARGET
     assert isinstance(X86, Target) and X86.name == "x86_avx2" and X86.isa == "avx2"
-    with pytest.raises(UnknownNameError, match=r"unknown codegen target 'x86_tsc'; valid: x86_avx2$"):
+    with pytest.raises(UnknownNameError, match=rf"unknown codegen target 'x86_tsc'; valid: {', '.join(target_names())}$"):
         get_target("x86_tsc")
-    with pytest.raises(UnknownNameError, match="unknown codegen target 'arm'; valid: x86_avx2"):
+    with pytest.raises(UnknownNameError, match="unknown codegen target 'arm'; valid: .*x86_avx2"):
         get_target("arm")
 
 
 def test_an_isa_finds_its_target_through_its_plugin():
     assert target_for_isa("avx2") is X86
-    with pytest.raises(UnknownNameError, match=r"no codegen target emits ISA 'npu'; targets: x86_avx2 \(ISA avx2\)"):
+    with pytest.raises(UnknownNameError, match=r"no codegen target emits ISA 'npu'; targets: .*x86_avx2 \(ISA avx2\)"):
         target_for_isa("npu")
     assert resolve_target(None, "avx2") is X86 and resolve_target("x86_avx2", "avx2") is X86
     with pytest.raises(UserError, match="emits ISA avx2, not npu"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from isa_models.registry import get_isa
+from isa_models.registry import get_isa, isa_names
 from kernels.codegen import host
 from workbench.errors import UnknownNameError, UserError
 from workbench.flow import DEFAULT_MODEL, resolve
@@ -65,7 +65,7 @@ def test_resolve_records_every_default_and_fills_the_machine_param():
 
 
 @pytest.mark.parametrize("kw, culprit", [
-    (dict(isa="nosuch", machine="nope", kernel="nope", model="nope"), "unknown ISA 'nosuch'; valid: avx2, npu"),
+    (dict(isa="nosuch", machine="nope", kernel="nope", model="nope"), f"unknown ISA 'nosuch'; valid: {', '.join(isa_names())}"),
     (dict(isa="avx2", machine="nope", kernel="nope", model="nope"), "unknown machine 'nope' for ISA avx2; valid:"),
     (dict(isa="avx2", machine="zen4", kernel="nope", model="nope"), "unknown kernel 'nope' for ISA avx2; valid:"),
     (dict(isa="avx2", machine="zen4", kernel="i2s", model="nope"), "unknown model preset 'nope'"),

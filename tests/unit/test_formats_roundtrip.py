@@ -98,6 +98,8 @@ def test_default_layout_packs_tiny_and_2b4t_shapes(name):
     for m, k in ((128, 128), (64, 128), (640, 2560), (384, 256)):
         if name.startswith("tq") and k % 256:
             continue
+        if name in ("tman", "rows128") and m % 128:    # HVX tiles: 128 rows per vector of byte lanes
+            continue
         layout = fmt.default_layout(m, k)
         t = _codes(7, m, k, 0.3)
         codes, _ = fmt.unpack(fmt.pack(t, gamma=0.5, **layout), m, k, **layout)

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="projection shape: rows M, reduction K (default: 2560,2560)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="kernel build parameter (tile size), repeatable")
-    p.add_argument("--compiler", choices=("gcc", "clang"), default="gcc", help="for --lang asm (default: gcc)")
+    p.add_argument("--compiler", default=None,
+                   help="for --lang asm: one of the codegen target's compilers (default: its first)")
     p.set_defaults(handler=run)
 
 
@@ -78,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
 
         have = ", ".join(p.name for p in plugins() if p.codegen_target) or "(none)"
         raise UserError(f"--lang {args.lang}: ISA {spec.isa} has no codegen target; ISAs with one: {have}")
-    from kernels.codegen import emit_asm, emit_c
+    from kernels.codegen import emit_asm, emit_c, target_for_isa
 
+    target = target_for_isa(spec.isa)
+    if args.compiler is not None and args.compiler not in target.compilers:
+        raise UserError(f"--compiler {args.compiler!r}: codegen target {target.name} builds with "
+                        f"{', '.join(target.compilers)}")
     print(emit_c(program) if args.lang == "c" else emit_asm(program, compiler=args.compiler), end="")
     return 0

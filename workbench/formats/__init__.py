@@ -12,7 +12,9 @@ from __future__ import annotations
 from workbench.errors import UnknownNameError
 from workbench.formats._common import Format, FormatError, ModelFileError
 from workbench.formats.hf2bit import HF_2BIT
+from workbench.formats.hvx_tiles import ROWS128, TMAN
 from workbench.formats.i2s import I2S_ARM, I2S_X86
+from workbench.formats.rows4 import ROWS4
 from workbench.formats.tl1 import TL1
 from workbench.formats.tl2 import TL2
 from workbench.formats.tmac import TMAC
@@ -21,7 +23,7 @@ from workbench.formats.tq import TQ1_0, TQ2_0
 __all__ = ["Format", "FormatError", "ModelFileError", "FORMATS", "get_format"]
 
 FORMATS: dict[str, Format] = {f.name: f for f in (I2S_X86, I2S_ARM, TL1, TL2, TQ1_0, TQ2_0,
-                                                   HF_2BIT, TMAC)}
+                                                   HF_2BIT, TMAC, ROWS4, TMAN, ROWS128)}
 
 
 def get_format(name: str) -> Format:

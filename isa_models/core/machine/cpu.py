@@ -4,8 +4,9 @@ Engine layer, one of the engine-section parsers `schema.py` dispatches to by tab
 kinds read the same keys (an in-order core's `dispatch_width` is its issue width); the section owns
 three more top-level tables: ``[ports]`` (names, groups, load and store ports), ``[issue_caps.*]``
 and ``[classes]`` (per scheduling class: latency, micro-ops and their ports, occupancy, operand
-latency). The result is a `CpuCore`, read by `isa_models.core.timing` (descriptors, ooo, inorder,
-bounds) through the `Machine` that holds it. Schema: isa_models/machines/README.md.
+latency, and for in-order cores the issue-group rules: begin/end a group, complete out of order).
+The result is a `CpuCore`, read by `isa_models.core.timing` (descriptors, ooo, inorder, bounds)
+through the `Machine` that holds it. Schema: isa_models/machines/README.md.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class ClassTiming:
     source : provenance of the numbers.
     includes_load : the class is itself a memory access (pure loads, broadcast loads): its
         micro-ops and latency already cover the memory operand, so no folded load is added.
+    begin_group, end_group : in-order issue groups (LLVM's BeginGroup / EndGroup): the
+        instruction issues only as the first of its cycle / nothing issues after it in its cycle
+        (both: it issues alone). Read by the in-order engine only.
+    retire_ooo : the result may be written back before those of older instructions (LLVM's
+        RetireOOO); only meaningful on an in-order core with ``writeback_in_order``.
     """
 
     name: str
@@ -43,6 +49,9 @@ class ClassTiming:
     operand_latency: Mapping[int, int]
     source: str
     includes_load: bool = False
+    begin_group: bool = False
+    end_group: bool = False
+    retire_ooo: bool = False
 
     @property
     def uops(self) -> int:
@@ -85,6 +94,11 @@ class CpuCore:
     port_binding : "issue" or "dispatch".
     store_forward_latency, store_forward_fail_penalty : store-to-load forwarding (None: defaults).
     rename_registers : register class -> free physical registers.
+    writeback_in_order : in-order cores: results are written back in program order, so an
+        instruction whose result would be ready before an older one's waits (llvm-mca's in-order
+        pipeline; classes with `retire_ooo` are exempt). False: results complete when ready.
+    list_schedule : in-order cores: each simulated body is first list-scheduled (dependences and
+        latencies, critical path first), as the compiler that feeds the core schedules it.
     """
 
     kind: str
@@ -104,6 +118,8 @@ class CpuCore:
     store_forward_fail_penalty: int | None = None
     rename_registers: Mapping[str, int] = field(default_factory=dict)
     vector_scheduler_size: int | None = None
+    writeback_in_order: bool = False
+    list_schedule: bool = False
 
     def summary(self) -> dict:
         """The few figures a machine listing shows: issue width, window and ports."""
@@ -123,13 +139,15 @@ class CpuCore:
             "rename_registers": dict(self.rename_registers), "load_to_use": self.load_to_use,
             "port_binding": self.port_binding, "store_forward_latency": self.store_forward_latency,
             "store_forward_fail_penalty": self.store_forward_fail_penalty,
+            "writeback_in_order": self.writeback_in_order, "list_schedule": self.list_schedule,
             "ports": list(self.ports), "port_groups": {k: list(v) for k, v in self.port_groups.items()},
             "issue_caps": [{"name": c.name, "group": c.group, "per_cycle": c.per_cycle,
                             "mixed_only": c.mixed_only} for c in self.issue_caps],
             "classes": {k: {"latency": c.latency, "ports": [list(p) for p in c.ports],
                             "occupancy": list(c.occupancy),
                             "operand_latency": {str(i): v for i, v in c.operand_latency.items()},
-                            "includes_load": c.includes_load,
+                            "includes_load": c.includes_load, "begin_group": c.begin_group,
+                            "end_group": c.end_group, "retire_ooo": c.retire_ooo,
                             "source": c.source} for k, c in self.classes.items()},
         }
 
@@ -155,6 +173,13 @@ def parse_cpu(path: Path, kind: str, tables: Mapping[str, object], sources: dict
     rename = core.get("rename_registers", dict, default={},
                       check=lambda v: all(isinstance(n, int) and not isinstance(n, bool) and n > 0
                                           for n in v.values()))
+    writeback = core.get("writeback_in_order", bool, default=False)
+    if writeback and kind != "inorder":
+        core.fail("writeback_in_order", "is a rule of in-order cores ([inorder] machines) only")
+    list_schedule = core.get("list_schedule", bool, default=False)
+    if list_schedule and kind != "inorder":
+        core.fail("list_schedule", "is for in-order cores ([inorder] machines) only; an out-of-order "
+                  "core schedules itself")
     if "engine" in core.data:
         core.fail("engine", f"is not needed: the table's name [{kind}] is the engine kind")
     core.finish()
@@ -223,11 +248,16 @@ def parse_cpu(path: Path, kind: str, tables: Mapping[str, object], sources: dict
         except (TypeError, ValueError):
             raise MachineError(f"{path}: [{tname}] key 'operand_latency' maps operand index -> cycles") from None
         includes_load = t.get("includes_load", bool, default=False)
+        group = {key: t.get(key, bool, default=False) for key in ("begin_group", "end_group", "retire_ooo")}
+        for key, value in group.items():
+            if value and kind != "inorder":
+                t.fail(key, "is an in-order issue rule, read only by [inorder] machines")
         t.finish()
-        classes[cls] = ClassTiming(cls, latency, uports, occ, oplat, sources[tname], includes_load)
+        classes[cls] = ClassTiming(cls, latency, uports, occ, oplat, sources[tname], includes_load, **group)
 
     return CpuCore(kind=kind, machine=machine, dispatch_width=width, rob_size=rob, scheduler_size=sched,
                    load_to_use=load_to_use, ports=port_names, port_groups=groups, load_ports=load_ports,
                    store_ports=store_ports, issue_caps=tuple(caps), classes=classes, port_binding=binding,
                    store_forward_latency=forward, store_forward_fail_penalty=forward_fail,
-                   rename_registers=dict(rename), vector_scheduler_size=vector_sched)
+                   rename_registers=dict(rename), vector_scheduler_size=vector_sched,
+                   writeback_in_order=writeback, list_schedule=list_schedule)

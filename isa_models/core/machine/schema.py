@@ -3,8 +3,8 @@
 Engine layer (DESIGN.md §3, §8). Every machine file has the common part: ``[machine]`` (name,
 ISA, description, clock, cores, the ISA extensions of its core), ``[memory]`` (cache levels, DRAM
 bandwidth) and an optional ``[host]`` (which real CPUs it stands for), and exactly one engine
-section whose table name is the engine kind: ``[ooo]`` / ``[inorder]`` (`cpu.py`) or
-``[mac_array]`` (`mac_array.py`). `ENGINE_SECTIONS` maps each kind to its parser and the further
+section whose table name is the engine kind: ``[ooo]`` / ``[inorder]`` (`cpu.py`),
+``[mac_array]`` (`mac_array.py`) or ``[vliw]`` (`vliw.py`). `ENGINE_SECTIONS` maps each kind to its parser and the further
 top-level tables it owns, so a new engine (a VLIW core) is one module and one entry here.
 Every table carries a ``source`` and per-key ``sources`` (`tables._Table`).
 """
@@ -19,6 +19,7 @@ from isa_models.core.machine.cpu import CPU_TABLES, parse_cpu
 from isa_models.core.machine.extensions import check_program, missing_extensions
 from isa_models.core.machine.mac_array import parse_mac_array
 from isa_models.core.machine.tables import MachineError, _Table, positive
+from isa_models.core.machine.vliw import VLIW_TABLES, parse_vliw
 
 __all__ = ["Machine", "MemoryLevel", "HostMatch", "EngineSection", "ENGINE_SECTIONS", "parse_machine",
            "machine_from_dict", "engine_kinds"]
@@ -44,6 +45,7 @@ ENGINE_SECTIONS: dict[str, EngineSection] = {
     "ooo": EngineSection("ooo", CPU_TABLES, parse_cpu),
     "inorder": EngineSection("inorder", CPU_TABLES, parse_cpu),
     "mac_array": EngineSection("mac_array", (), parse_mac_array),
+    "vliw": EngineSection("vliw", VLIW_TABLES, parse_vliw),
 }
 
 #: the common tables of every machine file
@@ -101,6 +103,8 @@ class Machine:
     Attributes
     ----------
     extensions : the ISA extensions the core has (/proc/cpuinfo flag names for CPUs).
+    mca_cpu : the ``-mcpu`` of the LLVM scheduling model that stands for this core in llvm-mca
+        (optional ``[machine] mca_cpu``; None when no LLVM model fits or the ISA has none).
     engine : the engine kind (the engine section's table name).
     sources : provenance by dotted key (see `source_of`).
     host : the real CPUs this machine models, or None.
@@ -120,6 +124,7 @@ class Machine:
     section: object
     sources: Mapping[str, str] = field(default_factory=dict)
     host: HostMatch | None = None
+    mca_cpu: str | None = None
 
     def __getattr__(self, name: str):
         # only reached when `name` is not an attribute of the machine: read it from the section
@@ -165,7 +170,7 @@ class Machine:
         return {
             "name": self.name, "isa": self.isa, "file": str(self.path), "description": self.description,
             "clock_ghz": self.clock_ghz, "cores": self.cores, "extensions": list(self.extensions),
-            "engine": self.engine, **self.section.to_json(),
+            "mca_cpu": self.mca_cpu, "engine": self.engine, **self.section.to_json(),
             "memory": [{"name": m.name, "size_bytes": m.size_bytes, "bytes_per_cycle": m.bytes_per_cycle}
                        for m in self.memory],
             "dram_gbps_core": self.dram_gbps_core, "dram_gbps_chip": self.dram_gbps_chip,
@@ -207,6 +212,7 @@ def parse_machine(path: Path, data: dict) -> Machine:
     clock = float(mach.get("clock_ghz", (int, float), check=positive))
     cores = mach.get("cores", int, check=positive)
     extensions = mach.get_strings("extensions")
+    mca_cpu = mach.get("mca_cpu", str, default=None, check=lambda v: bool(v.strip()))
     mach.finish()
     if name != path.stem:
         raise MachineError(f"{path}: [machine] key 'name' is {name!r}, the file is named {path.stem!r}")
@@ -230,7 +236,8 @@ def parse_machine(path: Path, data: dict) -> Machine:
 
     return Machine(name=name, isa=isa, path=path, description=description, clock_ghz=clock, cores=cores,
                    extensions=extensions, memory=tuple(levels), dram_gbps_core=dram_core,
-                   dram_gbps_chip=dram_chip, engine=spec.kind, section=section, sources=sources, host=host)
+                   dram_gbps_chip=dram_chip, engine=spec.kind, section=section, sources=sources, host=host,
+                   mca_cpu=mca_cpu)
 
 
 def _parse_host(path: Path, raw, sources: dict[str, str]) -> HostMatch:

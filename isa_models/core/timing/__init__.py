@@ -13,8 +13,9 @@ from isa_models.core.timing.events import (Dispatched, Event, Executed, Issued, 
                                            Retired, Stall)
 from isa_models.core.timing.memory import Footprint, footprint
 from isa_models.core.timing.run import Fanout, LoopResult, TimingResult, time_cpu_program, time_program
+from isa_models.core.timing.vliw import time_vliw_program
 
 __all__ = ["time_program", "TimingResult", "LoopResult", "Bound", "compute_bounds", "TimingDesc",
            "UopDesc", "describe", "Event", "Dispatched", "Issued", "Executed", "Retired", "Stall",
            "Listener", "LoopInfo", "Footprint", "footprint", "register_engine", "get_engine",
-           "engine_names", "time_cpu_program", "Fanout"]
+           "engine_names", "time_cpu_program", "Fanout", "time_vliw_program"]

@@ -42,6 +42,7 @@ class TimingDesc:
     load_latency : load-to-use latency of the folded load micro-ops (0 if none).
     retire_reads : (memory token, delay) pairs of failed store-to-load forwards: every micro-op
         waits until the store that wrote the token has retired, plus `delay` cycles.
+    begin_group, end_group, retire_ooo : the class's in-order issue rules (`ClassTiming`).
     """
 
     index: int
@@ -53,6 +54,9 @@ class TimingDesc:
     writes: tuple[VReg, ...]
     load_latency: int
     retire_reads: tuple[tuple[VReg, int], ...] = ()
+    begin_group: bool = False
+    end_group: bool = False
+    retire_ooo: bool = False
 
     @property
     def n_uops(self) -> int:
@@ -160,7 +164,8 @@ def describe(program: Program, instrs: list[Instr], machine: Machine, *,
                 stores.append((x.buffer, x.offset, spec.width, token, t.latency))
                 writes += (token,)
         out.append(TimingDesc(pos, str(ins), d.sched_class, tuple(uops), t.latency, tuple(reads),
-                              writes, machine.load_to_use if n_loads else 0, tuple(retire_reads)))
+                              writes, machine.load_to_use if n_loads else 0, tuple(retire_reads),
+                              t.begin_group, t.end_group, t.retire_ooo))
     return out
 
 

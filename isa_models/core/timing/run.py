@@ -25,7 +25,7 @@ from isa_models.core.timing.bounds import Bound, compute_bounds
 from isa_models.core.timing.descriptors import describe
 from isa_models.core.timing.engines import get_engine, register_engine
 from isa_models.core.timing.events import Event, Listener, LoopInfo
-from isa_models.core.timing.inorder import simulate_inorder
+from isa_models.core.timing.inorder import list_schedule, simulate_inorder
 from isa_models.core.timing.memory import footprint
 from isa_models.core.timing.ooo import simulate_ooo, steady_state_iterations
 
@@ -259,6 +259,8 @@ def time_cpu_program(program: Program, machine: Machine, *, listeners=(), cold: 
             else:
                 composed.append(child)
         descs = describe(program, body, machine, index=None if name == "<top>" else name)
+        if machine.engine == "inorder" and machine.list_schedule:
+            descs = list_schedule(descs, machine)
         uops = sum(d.n_uops for d in descs)
         body_cpi, bounds, ports, stalls, iters = 0.0, [], {}, {}, 0
         if descs:

@@ -53,7 +53,7 @@ class InProcessKernel:
         self.target = resolve_target(target, program.isa.name)
         self.compiler = compiler or self.target.compilers[0]
         required = program_requirements(program)
-        self.flags = self.target.flags_for(required)
+        self.flags = self.target.flags_for(required, self.compiler)
         problem = self.target.native_problem(required)
         if problem is not None:
             raise UserError(f"native: program {program.name!r} cannot run in this process: {problem}")

@@ -44,11 +44,17 @@ class RunError(RuntimeError):
     The message names the program, the command and the executable's stderr."""
 
 
+#: the C library a hosted target's standalone main uses (a freestanding target supplies
+#: `Target.runtime` instead: the same subset of functions, on system calls)
+_HOSTED = """
+#include <stdio.h>
+#include <stdlib.h>
+"""
+
 _MAIN = """
 /* ---- standalone main (kernels.codegen.run.standalone): buffers framed as
    [8-byte little-endian size][bytes] in declaration order, from argv[1] or stdin, back on stdout */
-#include <stdio.h>
-#include <stdlib.h>
+{runtime}
 static int wb_read_exact(FILE *f, uint8_t *p, size_t n) {{
     while (n > 0) {{ size_t got = fread(p, 1, n, f); if (got == 0) return 0; p += got; n -= got; }}
     return 1;
@@ -93,15 +99,18 @@ int main(int argc, char **argv)
 """
 
 
-def emit_main(program: Program) -> str:
+def emit_main(program: Program, *, target: Target | str | None = None) -> str:
     """C ``main()`` for `program`'s kernel function under the module's framing (appended to
-    `c_emit.emit_c`'s output)."""
+    `c_emit.emit_c`'s output). A freestanding target (`Target.runtime`) gets its runtime in
+    place of the hosted C library headers."""
+    t = resolve_target(target, program.isa.name)
     count = len(program.buffers)
     names = ", ".join(f'"{c_identifier(n, "")}"' for n in program.buffers) or '""'
     sizes = ", ".join(f"{b.size}ULL" for b in program.buffers.values()) or "0"
     args = ", ".join(f"bufs[{k}]" for k in range(count))
-    return _MAIN.format(size_bytes=SIZE_BYTES, count=count, dim=max(count, 1), names=names, sizes=sizes,
-                        call=f"{function_name(program)}({args});")
+    text = _MAIN.format(runtime="@@WB_RUNTIME@@", size_bytes=SIZE_BYTES, count=count, dim=max(count, 1),
+                        names=names, sizes=sizes, call=f"{function_name(program)}({args});")
+    return text.replace("@@WB_RUNTIME@@", t.runtime if t.runtime is not None else _HOSTED)
 
 
 def encode_buffers(program: Program, arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -177,10 +186,10 @@ class StandaloneKernel:
         self.target = resolve_target(target, program.isa.name)
         self.compiler = compiler or self.target.compilers[0]
         required = program_requirements(program)
-        self.flags = self.target.flags_for(required)
+        self.flags = self.target.flags_for(required, self.compiler)
         self.prefix = tuple(prefix) if prefix is not None else self.target.run_prefix(required)
         self.timeout = timeout
-        self.source = emit_c(program, target=self.target) + emit_main(program)
+        self.source = emit_c(program, target=self.target) + emit_main(program, target=self.target)
         self.executable = compile_executable(self.source, flags=self.flags, compiler=self.compiler)
 
     def command(self, input_path: str | Path | None = None) -> list[str]:

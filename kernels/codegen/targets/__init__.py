@@ -50,8 +50,17 @@ class Target:
     asm_operand : ``(OperandSpec, value) -> str``: one operand in the target's assembly syntax
         (registers given as numbers, memory operands as address strings, immediates as ints).
     asm_comment : the assembly line-comment leader (loop markers are comments).
-    branch_prefixes : mnemonic prefixes of branches (the end of an extracted loop).
+    branch_prefixes : mnemonic prefixes of branches (the end of an extracted loop), matched
+        against the mnemonic followed by a space: ``"b "`` is exactly ``b``, ``"b."`` any ``b.<cond>``.
     clock : how native code is timed, or None when the target cannot be timed natively.
+    compiler_flags : compiler name -> flags only that compiler takes (after `base_flags`).
+    runtime : for a freestanding target (no C library on the target), the C text a standalone
+        executable is built with instead of the hosted headers: the entry point, system calls
+        and the C library subset the standalone ``main`` uses (`kernels.codegen.run.standalone`);
+        None for a hosted target.
+    packet_asm : for a VLIW target whose assembly is the workbench's own packets rather than a
+        compiler's output, the `kernels.codegen.packet_asm.PacketSyntax` that spells them
+        (`emit_asm` then renders the packets the machine's packetizer forms); None otherwise.
     """
 
     name: str
@@ -70,18 +79,35 @@ class Target:
     asm_comment: str = "#"
     branch_prefixes: tuple[str, ...] = ()
     clock: Clock | None = field(default=None, compare=False, repr=False)
+    packet_asm: object | None = field(default=None, compare=False, repr=False)
+    runtime: str | None = field(default=None, repr=False)
+    compiler_flags: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def flags_for(self, required=()) -> tuple[str, ...]:
-        """Compiler flags for a program needing the features `required` (cpuinfo names)."""
-        extra: list[str] = []
+    def flags_for(self, required=(), compiler: str | None = None) -> tuple[str, ...]:
+        """Compiler flags for a program needing the features `required` (cpuinfo names), built
+        by `compiler` (default: the target's first).
+
+        The flags are `base_flags`, then `compiler_flags[compiler]` (options only one compiler
+        takes, e.g. a cross clang's ``--target``), then one flag per feature. A feature flag
+        of the form ``+name`` is an architecture-extension suffix: it is appended to the
+        ``-march=`` flag among the base flags (``-march=armv8.2-a+dotprod+i8mm``).
+        """
+        compiler = compiler or self.compilers[0]
+        flags = list(self.base_flags) + list(self.compiler_flags.get(compiler, ()))
         for feature in required:
             if feature not in self.extension_flags:
                 raise UserError(f"codegen target {self.name}: no compiler flag known for CPU feature "
                                 f"{feature!r}; known: {', '.join(self.extension_flags)}")
             flag = self.extension_flags[feature]
-            if flag not in self.base_flags and flag not in extra:
-                extra.append(flag)
-        return tuple(self.base_flags) + tuple(extra)
+            if flag.startswith("+"):
+                at = max((k for k, f in enumerate(flags) if f.startswith("-march=")), default=None)
+                if at is None:
+                    raise ValueError(f"codegen target {self.name}: extension {flag} needs a -march= base flag")
+                if flag[1:] not in flags[at].split("+")[1:]:
+                    flags[at] += flag
+            elif flag not in flags:
+                flags.append(flag)
+        return tuple(flags)
 
     def measurement_compiler(self) -> str:
         """The compiler for code whose cycles are compared with a model: the first of

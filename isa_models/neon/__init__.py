@@ -1,0 +1,30 @@
+"""The AArch64 Advanced SIMD (NEON) ISA model.
+
+`ISA` holds one `InstrDef` per instruction form, named ``<mnemonic>_<destination arrangement>``
+(``add_16b``, ``sdot_4s``, ``tbl2_16b``; the across forms by their source, ``addv_16b``):
+bit-exact semantics over ``(P, nbytes)`` uint8 values, operand specs in AArch64 operand order
+(accumulators tied as input 0), the scheduling class the machine TOMLs time
+(``neon.<mnemonic>``, ``.d`` for 64-bit forms, see `isa_models.neon.forms`), an AArch64
+assembly template and a C-intrinsics template (macros in `C_PRELUDE`). Families: loadstore,
+arith, widen, dot, table, shift, logic, permute, compare, saturate, floatops. The QEMU oracle
+(tests/oracle/test_neon_qemu.py) checks every form against ``qemu-aarch64 -cpu max``.
+"""
+
+from isa_models.neon.forms import C_PRELUDE, NEON as ISA
+from isa_models.neon import (arith, compare, dot, floatops, loadstore, logic, permute, saturate,  # noqa: F401
+                             shift, table, widen)
+from isa_models.registry import IsaPlugin
+
+__all__ = ["ISA", "C_PRELUDE", "PLUGIN"]
+
+#: The ISA as the layers above the engines see it (`isa_models.registry`).
+PLUGIN = IsaPlugin(
+    name="neon",
+    description="AArch64 Advanced SIMD (NEON, 128-bit v registers) with DotProd and I8MM",
+    # cortex-x4: Snapdragon 8 Gen 3's prime core, the issue's reference phone core
+    default_machine="cortex-x4",
+    kernel_preference=(),
+    isa=ISA,
+    codegen_target="aarch64_neon",
+    crosschecks=("emulator",),
+)

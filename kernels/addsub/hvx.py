@@ -1,0 +1,100 @@
+"""Multiply-free add/subtract on HVX: predicates from the weight codes choose +q, -q or 0.
+
+Kernel layer (the addsub family; research/isa.md §3.2 for the VA-class compares and vmux).
+Weights: format "rows128" (codes t + 1, four rows per byte). Per weight vector and field f:
+``m = x & (3 << 2f)``; ``P = (m == 2 << 2f)`` (t = +1) and ``N = (m == 0)`` (t = -1) are byte
+predicates; with a = q ^ 0x80 (q + 128 as an unsigned byte), ``p = vmux(P, a, 128)`` and
+``n = vmux(N, a, 128)`` differ by exactly t*q, and ``vsub(p.ub, n.ub)`` widens that difference to
+int16 halfwords (even bytes low, odd bytes high) which ``vaddacc`` widens again into an int32
+pair: acc_lo word i gathers columns s = 0, 1 of row i, acc_hi columns 2, 3. No instruction
+multiplies (the widening add/subtract run on the multiply units' adders, the way T-MAN's
+widening adds do). Rows are acc_lo + acc_hi.
+
+Exact: every term is t*q in [-128, 128] and each int32 word adds 2 per step: |row| <= 128 K.
+"""
+
+from __future__ import annotations
+
+from isa_models.core.program import Program
+from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_prepare, rows128_program, \
+    rows128_tiles, splat_b
+
+__all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
+
+MAX_TILES = 1          # 8 accumulators and 10 splats: one tile fits the 32 registers
+MAX_K = 1 << 22
+
+
+def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
+    """K a multiple of 128 (<= 2**22), M a multiple of 128 * tiles."""
+    if dma not in (0, 1):
+        raise ValueError(f"addsub/hvx: dma={dma} must be 0 or 1")
+    check_rows128("addsub", M, K, tiles=tiles, max_k=MAX_K)
+
+
+def _setup(b, consts):
+    env = {"mask": [splat_b(b, 3 << 2 * f) for f in range(4)],
+           "plus": [splat_b(b, 2 << 2 * f) for f in range(4)],
+           "c80": splat_b(b, 0x80), "zero_b": splat_b(b, 0), "zero": b.tfrsi(0)}
+    return env
+
+
+def _init(b, env):
+    return [(b.vsplat_w(env["zero"]), b.vsplat_w(env["zero"])) for _ in range(4)]
+
+
+def _activations(b, env, act):
+    return b.vxor(act, env["c80"], comment="q + 128 as unsigned bytes")
+
+
+def _unpack(b, env, x):
+    """The four fields masked in place (x & 3 << 2f), yielding after each."""
+    fields = []
+    for f in range(4):
+        if f:
+            yield
+        fields.append(b.vand(x, env["mask"][f]))
+    return fields
+
+
+def _accumulate(b, env, fields, act, accs):
+    for f, (m, (lo, hi)) in enumerate(zip(fields, accs)):
+        pos = b.vcmp_eq_b(m, env["plus"][f], comment="t = +1")
+        neg = b.vcmp_eq_b(m, env["zero_b"], comment="t = -1")
+        yield
+        p = b.vmux(pos, act, env["c80"])
+        n = b.vmux(neg, act, env["c80"])
+        yield
+        d_lo, d_hi = b.vsub_ubh(p, n, comment="t*q as halfwords")
+        yield
+        b.vadd_hw_acc(lo, hi, d_lo, d_hi, out=(lo, hi))
+        yield
+
+
+def _finish(b, env, accs, qs):
+    return [b.vadd_w(lo, hi) for lo, hi in accs]
+
+
+def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
+    """The add/subtract Program for an M x K weight."""
+    check_shape(M, K, tiles=tiles, dma=dma)
+    n = tiles or rows128_tiles(M, MAX_TILES)
+    return rows128_program("addsub", M, K, tiles=n, dma=dma, setup=_setup, init=_init, unpack=_unpack,
+                           accumulate=_accumulate, finish=_finish,
+                           activations=_activations)
+
+
+def prepare(codes, q, *, tiles: int = 0, dma: int = 0):
+    """Buffers: w (rows128), q, qsum (unused by the arithmetic)."""
+    m, k = codes.shape
+    check_shape(m, k, tiles=tiles)
+    return rows128_prepare("addsub", codes, q)
+
+
+KERNEL = hvx_kernel(
+    "addsub", "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+    description="multiply-free: vcmp.eq predicates from the masked 2-bit codes, vmux picks q+128 or 128, "
+                "the widening vsub gives t*q exactly, vaddacc widens to int32 (no multiply instruction)",
+    params={"tiles": 0, "dma": 0},
+    exactness="exact",
+)

@@ -1,0 +1,30 @@
+"""T-MAC's activation tables: int8 LUTs of every group of 4 activations and their group scales.
+
+Kernel layer, T-MAC family, ISA-independent (research/kernels.md §2.1, §5.6; T-MAC
+python/t_mac/intrins/lut_ctor.cc, microsoft/T-MAC 7042f8f73330bd083bc1e4bc5ccb3f88a4904aee).
+Shared by the AVX2 and NEON kernels (`kernels/tmac/avx2.py`, `kernels/tmac/neon.py`), which take
+the tables as Program inputs: LUT[idx] = sum_i (2 bit_i(idx) - 1) q_i per group of 4 activations,
+rounded to int8 with the activation group's scale ls = max over its groups of sum|q_i| / 127,
+qlut = rint(LUT * (127 / max)) in fp32 (T-MAC rounds in fp32 on AVX2, in fp16 on NEON).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["G", "build_tables"]
+
+G = 4          # activations per table
+
+
+def build_tables(q: np.ndarray, act_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """(qlut int8 [K/4, 16], ls fp32 [K/act_group]): T-MAC's int8 tables and group scales."""
+    groups = q.astype(np.float32).reshape(-1, G)
+    signs = np.array([[2 * ((idx >> i) & 1) - 1 for i in range(G)] for idx in range(16)], np.float32)
+    lut = groups @ signs.T                                          # exact small integers in fp32
+    absmax = np.abs(groups).sum(axis=1).reshape(-1, act_group // G).max(axis=1)
+    absmax = np.maximum(absmax, np.float32(1.0))                    # all-zero group: any scale works
+    inv = (np.float32(127.0) / absmax).astype(np.float32)
+    per_group = np.repeat(inv, act_group // G)[:, None]
+    qlut = np.clip(np.rint((lut * per_group).astype(np.float32)), -128, 127).astype(np.int8)
+    return qlut, (absmax / np.float32(127.0)).astype(np.float32)
