@@ -14,7 +14,7 @@ INSTALL_TOOLS := .ci/install-debian-tools
 .PHONY: simulate test sysdeps venv benchmarks clean
 
 simulate: venv
-	$(WB) simulate --isa avx2 --layer 0
+	$(WB) simulate --isa hvx
 
 # Extra pytest arguments; empty runs the whole suite. Skip the slow tests (more than ~5 s each):
 #   make test PYTEST_ARGS='-m "not slow"'

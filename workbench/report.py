@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["short_binding", "describe_binding", "table_binding", "render_text", "render_projection_table",
-           "render_projection_kinds", "render_extra", "render_token", "render_verdict", "render_bounds",
+           "render_projection_kinds", "render_extra", "render_token", "render_published", "render_verdict", "render_bounds",
            "write_outputs", "LEGEND"]
 
 LEGEND = "docs/reports.md"
@@ -159,6 +159,32 @@ def render_token(run) -> str:
     return "\n".join(lines)
 
 
+def render_published(run) -> str:
+    """Whole-token run: the machine's published figures for this model (``[[published]]`` in its
+    file) beside this run's token time, saying what each side covers. Empty when there are none."""
+    tok, cfg = run.token, run.config
+    figures = [f for f in cfg["machine"].get("published", []) if f["model"] == cfg["model"]["name"]]
+    if tok is None or not figures:
+        return ""
+    ours_tps = tok.tokens_per_s(tok.cores)
+    ours_ms = 1e3 / ours_tps
+    lines = ["Published figures on this machine's hardware, same model:"]
+    for f in figures:
+        pub_ms = 1e3 / f["tokens_per_s"]
+        lines += [f"  {f['what']}: {f['tokens_per_s']:g} tok/s = {pub_ms:.1f} ms/token",
+                  f"    covers: {f['includes']}",
+                  f"    source: {f['source']}",
+                  f"  this run: the {len(run.projections)} ternary projections alone, {ours_ms:.1f} ms/token "
+                  f"({ours_tps:.1f} tok/s, {tok.bound(tok.cores)}-bound at {tok.cores} "
+                  f"{'core' if tok.cores == 1 else 'cores'}) = {100 * ours_ms / pub_ms:.0f}% of the published "
+                  f"token time",
+                  "    not included here: lm_head and embedding, attention and the KV cache, norms, RoPE, "
+                  "activation quantization, the host CPU's share and any overlap between them; a "
+                  "projection share under 100% is consistent with the published figure, over 100% "
+                  "says this kernel and machine model are slower than what was measured"]
+    return "\n".join(lines)
+
+
 def render_verdict(run) -> str:
     """One line: the run's status word and what it was compared against."""
     n = len(run.projections)
@@ -213,6 +239,9 @@ def render_text(run) -> str:
         body += ["", result.render()]
     if run.token is not None:
         body += ["", render_token(run)]
+        published = render_published(run)
+        if published:
+            body += ["", published]
     views = "" if cfg["views"] else "; per-shape views: --views"
     tail = ["", render_verdict(run), render_bounds(run), f"Legend: {LEGEND}{views}"]
     return "\n".join(head + body + tail)

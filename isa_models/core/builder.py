@@ -139,7 +139,8 @@ class ProgramBuilder:
             elif len(outs) < len(given):
                 reg_ = given[len(outs)]
                 if not isinstance(reg_, VReg) or reg_.cls != spec.kind:
-                    raise ProgramError(f"{op}: out= register {reg_} is not a {spec.kind} register")
+                    kind = f" is {reg_.cls}," if isinstance(reg_, VReg) else ""
+                    raise ProgramError(f"{op}: out= register {reg_}{kind} not a {spec.kind} register")
                 outs.append(reg_)
             else:
                 outs.append(self.reg(spec.kind))

@@ -21,7 +21,10 @@ PLUGIN = IsaPlugin(
     description="Qualcomm Hexagon HVX, 128-byte vectors (v/q/r registers), VLIW packets",
     # the Snapdragon 8 Gen 3 cDSP (Hexagon v75) is the reference machine (T-MAN's 50 tok/s)
     default_machine="snapdragon-8-gen-3",
-    kernel_preference=(),
+    # fastest exact first, by the model on snapdragon-8-gen-3 at 2560x2560, weights in VTCM
+    # (docs/benchmarks.md, benchmarks/hvx_kernels.py): fieldmask 7.9k cycles, i2s 10.2k, tman 12.2k,
+    # tq2 13.4k, addsub 93k
+    kernel_preference=("fieldmask", "i2s", "tman", "tq2", "addsub"),
     isa=ISA,
     codegen_target="hexagon_hvx",
     crosschecks=("emulator",),

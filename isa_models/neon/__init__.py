@@ -23,7 +23,11 @@ PLUGIN = IsaPlugin(
     description="AArch64 Advanced SIMD (NEON, 128-bit v registers) with DotProd and I8MM",
     # cortex-x4: Snapdragon 8 Gen 3's prime core, the issue's reference phone core
     default_machine="cortex-x4",
-    kernel_preference=(),
+    # fastest exact first, by the model on cortex-x4 and cortex-a55 at 2560x2560 (docs/benchmarks.md,
+    # benchmarks/neon_kernels.py): rowdot 182k / 893k cycles, i2s 283k / 1.35M, tq2 328k / 2.33M,
+    # sdot 364k / 1.71M, tl1 371k / 2.40M, addsub 627k / 3.54M; i2s_mlal (bounded) and tmac (lossy)
+    # are never a default
+    kernel_preference=("rowdot", "i2s", "tq2", "sdot", "tl1", "addsub"),
     isa=ISA,
     codegen_target="aarch64_neon",
     crosschecks=("emulator",),

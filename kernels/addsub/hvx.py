@@ -2,8 +2,8 @@
 
 Kernel layer (the addsub family; research/isa.md §3.2 for the VA-class compares and vmux).
 Weights: format "rows128" (codes t + 1, four rows per byte). Per weight vector and field f:
-``m = x & (3 << 2f)``; ``P = (m == 2 << 2f)`` (t = +1) and ``N = (m == 0)`` (t = -1) are byte
-predicates; with a = q ^ 0x80 (q + 128 as an unsigned byte), ``p = vmux(P, a, 128)`` and
+``P = ((x ^ 0xAA) & (3 << 2f)) == 0`` (code 2: t = +1) and ``N = (x & (3 << 2f)) == 0`` (code 0:
+t = -1) are byte predicates; with a = q ^ 0x80 (q + 128 as an unsigned byte), ``p = vmux(P, a, 128)`` and
 ``n = vmux(N, a, 128)`` differ by exactly t*q, and ``vsub(p.ub, n.ub)`` widens that difference to
 int16 halfwords (even bytes low, odd bytes high) which ``vaddacc`` widens again into an int32
 pair: acc_lo word i gathers columns s = 0, 1 of row i, acc_hi columns 2, 3. No instruction
@@ -21,7 +21,7 @@ from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_pr
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
 
-MAX_TILES = 1          # 8 accumulators and 10 splats: one tile fits the 32 registers
+MAX_TILES = 1          # 8 accumulators (4 pairs) and 7 splats: one tile fits the 32 registers
 MAX_K = 1 << 22
 
 
@@ -33,10 +33,8 @@ def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
 
 
 def _setup(b, consts):
-    env = {"mask": [splat_b(b, 3 << 2 * f) for f in range(4)],
-           "plus": [splat_b(b, 2 << 2 * f) for f in range(4)],
-           "c80": splat_b(b, 0x80), "zero_b": splat_b(b, 0), "zero": b.tfrsi(0)}
-    return env
+    return {"mask": [splat_b(b, 3 << 2 * f) for f in range(4)], "plus": splat_b(b, 0xAA),
+            "c80": splat_b(b, 0x80), "zero_b": splat_b(b, 0), "zero": b.tfrsi(0)}
 
 
 def _init(b, env):
@@ -48,19 +46,17 @@ def _activations(b, env, act):
 
 
 def _unpack(b, env, x):
-    """The four fields masked in place (x & 3 << 2f), yielding after each."""
-    fields = []
-    for f in range(4):
-        if f:
-            yield
-        fields.append(b.vand(x, env["mask"][f]))
-    return fields
+    """x and x ^ 0xAA (a field of the latter is zero where the code is 2)."""
+    return x, b.vxor(x, env["plus"], comment="fields holding code 2 become 0")
+    yield  # a generator: one instruction, nothing to interleave
 
 
-def _accumulate(b, env, fields, act, accs):
-    for f, (m, (lo, hi)) in enumerate(zip(fields, accs)):
-        pos = b.vcmp_eq_b(m, env["plus"][f], comment="t = +1")
-        neg = b.vcmp_eq_b(m, env["zero_b"], comment="t = -1")
+def _accumulate(b, env, parts, act, accs):
+    """Per field f: (x ^ 0xAA) & (3 << 2f) == 0 is t = +1, x & (3 << 2f) == 0 is t = -1."""
+    x, flipped = parts
+    for f, (lo, hi) in enumerate(accs):
+        pos = b.vcmp_eq_b(b.vand(flipped, env["mask"][f]), env["zero_b"], comment="t = +1")
+        neg = b.vcmp_eq_b(b.vand(x, env["mask"][f]), env["zero_b"], comment="t = -1")
         yield
         p = b.vmux(pos, act, env["c80"])
         n = b.vmux(neg, act, env["c80"])

@@ -39,7 +39,7 @@ def test_emit_c_and_program(capsys):
     assert main(["emit", "--kernel", spec.name, "--isa", "avx2", "--lang", "c", "--shape", "640,2560"]) == 0
     c = capsys.readouterr().out
     assert "#include" in c and "_mm256_" in c and "void wb_" in c
-    assert main(["emit", "--kernel", spec.name, "--lang", "program", "--shape", "640,2560"]) == 0
+    assert main(["emit", "--kernel", spec.name, "--isa", "avx2", "--lang", "program", "--shape", "640,2560"]) == 0
     assert capsys.readouterr().out.startswith("program ")
 
 
@@ -54,8 +54,9 @@ def test_emit_asm_has_mca_regions(capsys):
     (["--kernel", "nope"], "unknown kernel 'nope'"),
     (["--kernel", "nope", "--isa", "avx2"], "unknown kernel 'nope' for ISA avx2; valid: "),
     (["--kernel", "i2s", "--isa", "z80"], "unknown ISA 'z80'"),
-    (["--kernel", "i2s", "--shape", "12"], "--shape '12': expected M,K"),
-    (["--kernel", "i2s", "--shape", "640,100"], "i2s"),
+    (["--kernel", "i2s", "--isa", "avx2", "--shape", "12"], "--shape '12': expected M,K"),
+    (["--kernel", "i2s", "--isa", "avx2", "--shape", "640,100"], "i2s"),
+    (["--kernel", "i2s", "--shape", "640,2560"], "ambiguous kernel 'i2s' (name an ISA)"),
 ])
 def test_emit_bad_input(argv, culprit, capsys):
     assert main(["emit", *argv]) == 2

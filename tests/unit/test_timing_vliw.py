@@ -229,3 +229,91 @@ def test_flattened_child_copies_are_numbered_apart():
     r = time_program(parallel_program(k_trip=20), load_machine(f"hvx/{GEN3}"), listeners=[seen])
     assert r.loop("k").flattened_into == "m"
     assert seen.n["m"] == 2 + 3 * 20 and seen.seen == set(range(seen.n["m"]))
+
+
+def nested_packets_program(m_trip: int = 3, k_trip: int = 4):
+    """A parallel loop m over a short loop k of two stated two-instruction packets (k is unrolled
+    into m: m's simulated body holds k_trip copies of both packets)."""
+    b = ProgramBuilder(ISA, "nest")
+    x = b.buffer("x", 128 * k_trip * m_trip)
+    y = b.buffer("y", 128 * m_trip, role="output")
+    r0 = b.emit("tfrsi", Imm(0))
+    with b.loop("m", m_trip, parallel=True) as m:
+        acc = b.emit("vsplat_w", r0)
+        acc2 = b.emit("vsplat_w", r0)
+        with b.loop("k", k_trip) as k:
+            with b.packet():
+                a = b.emit("vmem_load", x[m * (128 * k_trip) + k * 128])
+                b.emit("vadd_w", acc2, acc2, out=acc2)
+            with b.packet():
+                b.emit("vadd_w", acc, a, out=acc)
+                b.emit("vadd_h", acc2, a, out=acc2)
+        b.emit("vmem_store", y[m * 128], acc)
+    return b.build()
+
+
+def test_flattened_multi_instruction_packets_keep_their_own_indices():
+    class Issues(Listener):
+        def __init__(self):
+            self.texts, self.issued = {}, {}
+
+        def on_loop_begin(self, info):
+            self.texts[info.loop] = info.instructions
+
+        def on_event(self, event):
+            from isa_models.core.timing import Issued
+            if isinstance(event, Issued) and event.loop == "m" and event.iteration == 0:
+                self.issued.setdefault(event.instr, event.cycle)
+
+    seen = Issues()
+    r = time_program(nested_packets_program(k_trip=4), load_machine(f"hvx/{GEN3}"), listeners=[seen])
+    assert r.loop("k").flattened_into == "m"
+    n = 2 + 4 * 4 + 1
+    assert len(seen.texts["m"]) == n and sorted(seen.issued) == list(range(n))
+    # one cycle per packet: the two instructions of each copy share a cycle, copies follow in order
+    by_cycle: dict[int, list[int]] = {}
+    for i, c in seen.issued.items():
+        by_cycle.setdefault(c, []).append(i)
+    assert [len(v) for _, v in sorted(by_cycle.items())] == [2] + [2] * 8 + [1]
+    listing = r.extra["loops"]["m"]["packets"]
+    assert [len(p["instructions"]) for p in listing] == [2] + [2] * 8 + [1]
+    body = [p["instructions"] for p in listing[1:-1]]
+    assert body == [[seen.texts["m"][i] for i in sorted(v)] for _, v in sorted(by_cycle.items())[1:-1]]
+    assert all("vmem_load" in b[0] for b in body[0::2]) and all("vadd_h" in b[1] for b in body[1::2])
+
+
+def same_name_program():
+    """Two top-level loops both named k, and a loop m with its own inner k: three loops named k."""
+    b = ProgramBuilder(ISA, "same")
+    x = b.buffer("x", 128 * 40)
+    y = b.buffer("y", 128 * 3, role="output")
+    r0 = b.emit("tfrsi", Imm(0))
+    acc = b.emit("vsplat_w", r0)
+    with b.loop("k", 40) as k:
+        b.emit("vadd_w", acc, b.emit("vmem_load", x[k * 128]), out=acc)
+    b.emit("vmem_store", y[0], acc)
+    with b.loop("k", 30) as k:
+        b.emit("vadd_h", acc, b.emit("vmem_load", x[k * 128]), out=acc)
+    b.emit("vmem_store", y[128], acc)
+    with b.loop("m", 2) as m:
+        with b.loop("k", 20) as k:
+            b.emit("vadd_b", acc, b.emit("vmem_load", x[m * 2560 + k * 128]), out=acc)
+    b.emit("vmem_store", y[256], acc)
+    return b.build()
+
+
+def test_loops_sharing_an_index_name_are_keyed_apart():
+    from isa_models.core.views import PacketListingView
+    view = PacketListingView()
+    r = time_program(same_name_program(), load_machine(f"hvx/{GEN3}"), listeners=[view])
+    names = [lr.loop for lr in r.loops]
+    assert names == ["<top>", "k", "k#2", "m", "m/k"]
+    assert set(r.extra["loops"]) == set(names)
+    assert [r.extra["loops"][n]["packets_per_iteration"] for n in ("k", "k#2", "m/k")] == [2, 2, 2]
+    ops = {n: " ".join(i for p in r.extra["loops"][n]["packets"] for i in p["instructions"])
+           for n in ("k", "k#2", "m/k")}
+    assert "vadd_w" in ops["k"] and "vadd_h" in ops["k#2"] and "vadd_b" in ops["m/k"]
+    assert [r.loop(n).trip for n in ("k", "k#2", "m/k")] == [40, 30, 20]
+    assert set(view.loop_names()) >= {"k", "k#2", "m/k"}
+    # the footprint still follows each loop's own index: 40, 30 and 2 x 20 vectors of x
+    assert [r.loop(n).footprint_bytes >= 128 * t for n, t in (("k", 40), ("k#2", 30))] == [True, True]

@@ -21,7 +21,7 @@ from isa_models.core.machine.mac_array import parse_mac_array
 from isa_models.core.machine.tables import MachineError, _Table, positive
 from isa_models.core.machine.vliw import VLIW_TABLES, parse_vliw
 
-__all__ = ["Machine", "MemoryLevel", "HostMatch", "EngineSection", "ENGINE_SECTIONS", "parse_machine",
+__all__ = ["Machine", "PublishedFigure", "MemoryLevel", "HostMatch", "EngineSection", "ENGINE_SECTIONS", "parse_machine",
            "machine_from_dict", "engine_kinds"]
 
 
@@ -49,7 +49,7 @@ ENGINE_SECTIONS: dict[str, EngineSection] = {
 }
 
 #: the common tables of every machine file
-COMMON_TABLES = ("machine", "memory", "host")
+COMMON_TABLES = ("machine", "memory", "host", "published")
 
 
 def engine_kinds() -> list[str]:
@@ -92,6 +92,24 @@ class HostMatch:
 
 
 @dataclass(frozen=True)
+class PublishedFigure:
+    """A published end-to-end figure measured on the hardware this machine stands for (optional
+    ``[[published]]`` tables), printed beside the workbench's own figure for the same model.
+
+    what : who measured what ("T-MAN decode, BitNet-2B-4T, Snapdragon 8 Gen 3").
+    model : the model preset it is for (`workbench models`).
+    tokens_per_s : decode tokens per second as published.
+    includes : what the published figure covers (whole decode step, threads, engine).
+    """
+
+    what: str
+    model: str
+    tokens_per_s: float
+    includes: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Machine:
     """One core (or accelerator) plus its memory system, as the timing engines see it.
 
@@ -125,6 +143,7 @@ class Machine:
     sources: Mapping[str, str] = field(default_factory=dict)
     host: HostMatch | None = None
     mca_cpu: str | None = None
+    published: tuple[PublishedFigure, ...] = ()
 
     def __getattr__(self, name: str):
         # only reached when `name` is not an attribute of the machine: read it from the section
@@ -175,6 +194,8 @@ class Machine:
                        for m in self.memory],
             "dram_gbps_core": self.dram_gbps_core, "dram_gbps_chip": self.dram_gbps_chip,
             "sources": dict(self.sources),
+            "published": [{"what": f.what, "model": f.model, "tokens_per_s": f.tokens_per_s,
+                           "includes": f.includes, "source": f.source} for f in self.published],
             "host": None if self.host is None else {
                 "vendor": self.host.vendor, "family": self.host.family, "models": list(self.host.models),
                 "flags": list(self.host.flags), "core": self.host.core},
@@ -200,6 +221,7 @@ def parse_machine(path: Path, data: dict) -> Machine:
     mach = _Table(path, "machine", top.get("machine", dict), sources)
     mem_t = _Table(path, "memory", top.get("memory", dict), sources)
     host_raw = top.get("host", dict, default=None)
+    published_raw = top.get("published", list, default=[])
     owned = {spec.kind: top.get(spec.kind, dict)}
     for name in spec.tables:
         top.seen.add(name)
@@ -233,11 +255,23 @@ def parse_machine(path: Path, data: dict) -> Machine:
     dram_chip = float(mem_t.get("dram_gbps_chip", (int, float), check=positive))
     mem_t.finish()
     host = None if host_raw is None else _parse_host(path, host_raw, sources)
+    published = tuple(_parse_published(path, i, raw, sources) for i, raw in enumerate(published_raw))
 
     return Machine(name=name, isa=isa, path=path, description=description, clock_ghz=clock, cores=cores,
                    extensions=extensions, memory=tuple(levels), dram_gbps_core=dram_core,
                    dram_gbps_chip=dram_chip, engine=spec.kind, section=section, sources=sources, host=host,
-                   mca_cpu=mca_cpu)
+                   mca_cpu=mca_cpu, published=published)
+
+
+def _parse_published(path: Path, i: int, raw, sources: dict[str, str]) -> PublishedFigure:
+    t = _Table(path, f"published[{i}]", raw, sources)
+    fig = PublishedFigure(t.get("what", str, check=lambda v: bool(v.strip())),
+                          t.get("model", str, check=lambda v: bool(v.strip())),
+                          float(t.get("tokens_per_s", (int, float), check=positive)),
+                          t.get("includes", str, check=lambda v: bool(v.strip())),
+                          sources[f"published[{i}]"])
+    t.finish()
+    return fig
 
 
 def _parse_host(path: Path, raw, sources: dict[str, str]) -> HostMatch:

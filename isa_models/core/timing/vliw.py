@@ -29,7 +29,8 @@ per cycle per context, on a timeline that tracks when every register is written.
 Child loops whose whole execution is at most `FLATTEN_PACKETS` packets are unrolled into their
 parent's simulated body (start-up and drain simulated); longer ones are composed (their cycles
 added, the trip multiplying). Long loops are simulated for `SIM_ITERATIONS` iterations and
-extrapolated at the steady rate of the second half.
+extrapolated at the steady rate of the second half. Loops are named in results, events and
+``extra["loops"]`` by `loop_keys` (the index name, or a path when several loops share it).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from isa_models.core.timing.events import Dispatched, Executed, Issued, LoopInfo
 from isa_models.core.timing.memory import footprint
 from isa_models.core.timing.run import Fanout, LoopResult, TimingResult
 
-__all__ = ["time_vliw_program", "PLACEMENTS", "operand_distance", "FLATTEN_PACKETS", "SIM_ITERATIONS"]
+__all__ = ["time_vliw_program", "loop_keys", "PLACEMENTS", "operand_distance", "FLATTEN_PACKETS", "SIM_ITERATIONS"]
 
 #: a child loop is unrolled into its parent when trip x its packets is at most this many
 FLATTEN_PACKETS = 256
@@ -316,7 +317,12 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
     counters = {"packets": 0, "contexts_used": 1, "split": None}
     units_order = tuple(f"S{s}" for s in range(machine.slots)) + tuple(machine.units)
 
-    def time_items(items, name, depth, trip, parallel, outer, split_done, runs=1):
+    keys = loop_keys(tree)
+
+    def time_items(items, name, depth, trip, parallel, outer, split_done, runs=1, index=None):
+        # `name` keys the loop in results, events and extra["loops"] (unique); `index` is the
+        # loop's own index name (what its memory offsets use)
+        index = name if index is None else index
         slot = len(results)
         results.append(None)
         body: list = []
@@ -329,8 +335,9 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
                 ops_flat += ops
                 body.append(ops)
                 continue
-            child, child_body = time_items(it.items, it.loop.index, depth + 1, it.loop.trip, it.loop.parallel,
-                                           outer + (it.loop.index,), split_done or split_here, runs * trip)
+            child, child_body = time_items(it.items, keys[id(it)], depth + 1, it.loop.trip, it.loop.parallel,
+                                           outer + (it.loop.index,), split_done or split_here, runs * trip,
+                                           index=it.loop.index)
             n_child = sum(1 for b in child_body or () if not isinstance(b, _Block))
             if child_body is not None and name != "<top>" and n_child * it.loop.trip <= FLATTEN_PACKETS:
                 for _ in range(it.loop.trip):
@@ -363,7 +370,7 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
         own_per_iter = sim.per_iteration - (inner if iters > 1 else 0.0)
         if iters == 1:
             own_per_iter = sim.total - inner
-        scope = items_scope(items, name, trip, parallel)
+        scope = items_scope(items, index, trip, parallel)
         fp = footprint(program, scope, outer=outer[:-1] if name != "<top>" else (), machine=machine,
                        from_dram=cold)
         mem, level, mem_detail = _memory(fp.per_buffer, placement, machine)
@@ -440,6 +447,31 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
     for lst in listeners:
         lst.on_program_end(result)
     return result
+
+
+def loop_keys(tree) -> dict[int, str]:
+    """A unique name for every loop of a packetized body, keyed by ``id`` of its `LoopPackets`:
+    the loop's index name when no other loop has it, else its path of index names from the
+    outermost loop (``"m/k"``), with ``#2``, ``#3`` ... after a path that still repeats (two
+    sibling loops with one index name), in program order."""
+    paths: list[tuple[int, str, tuple[str, ...]]] = []
+
+    def walk(items, outer):
+        for it in items:
+            if isinstance(it, LoopPackets):
+                path = outer + (it.loop.index,)
+                paths.append((id(it), it.loop.index, path))
+                walk(it.items, path)
+
+    walk(tree, ())
+    names = [n for _, n, _ in paths]
+    seen: dict[str, int] = {}
+    out = {}
+    for key, name, path in paths:
+        base = name if names.count(name) == 1 else "/".join(path)
+        seen[base] = seen.get(base, 0) + 1
+        out[key] = base if seen[base] == 1 else f"{base}#{seen[base]}"
+    return out
 
 
 def _nodes(items) -> list:
