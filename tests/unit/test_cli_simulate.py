@@ -164,3 +164,28 @@ def test_machine_host_on_an_unmodelled_cpu_is_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--machine host: this host, Zen 5 (AuthenticAMD, family 26, model 2), is " \
         "modelled by no avx2 machine" in err[0]
+
+
+def test_published_figure_of_the_machine_is_printed_beside_a_whole_token(tmp_path, capsys):
+    """A machine's [[published]] figure for the run's model is shown with what each side covers;
+    a figure for another model is not."""
+    from isa_models.registry import get_isa
+    src = get_isa("hvx").load_machine("snapdragon-8-gen-3").path.read_text()
+    path = tmp_path / "sd8g3tiny.toml"
+    path.write_text(src.replace('name = "snapdragon-8-gen-3"', 'name = "sd8g3tiny"')
+                    .replace('model = "bitnet-b1.58-2B-4T"', 'model = "tiny"'))
+    assert main(["simulate", "--isa", "hvx", "--machine", str(path), "--model", "tiny", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Published figures on this machine's hardware, same model:" in out
+    assert "50 tok/s = 20.0 ms/token" in out and "not included here: lm_head" in out
+    assert main(["simulate", "--isa", "hvx", "--model", "tiny", "--no-progress"]) == 0
+    assert "Published figures" not in capsys.readouterr().out
+
+
+def test_qemu_flag_is_the_emulator_crosscheck_with_wall_time(capsys):
+    import shutil
+    if shutil.which("qemu-aarch64") is None or shutil.which("clang-19") is None:
+        pytest.skip("needs qemu-aarch64 and clang-19 (make test installs them as root)")
+    assert main(["simulate", "--isa", "neon", "--model", "tiny", "--layer", "0", "--qemu", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Cross-check emulator" in out and "emulated wall s" in out and "cross-check emulator agrees" in out

@@ -369,3 +369,30 @@ def _npu_file(tmp_path: Path, old: str, new: str) -> Path:
 def test_mac_array_section_errors_name_file_and_key(tmp_path, old, new, match):
     with pytest.raises(MachineError, match=match):
         load_machine(_npu_file(tmp_path, old, new))
+
+
+def test_published_figures_are_optional_checked_and_sourced():
+    data = toy_machine()
+    assert machine_from_dict(data, path="toy.toml").published == ()
+    fig = {"source": "a paper", "what": "someone's decode", "model": "tiny", "tokens_per_s": 12.5,
+           "includes": "the whole decode step"}
+    data["published"] = [fig]
+    m = machine_from_dict(data, path="toy.toml")
+    assert m.published[0].tokens_per_s == 12.5 and m.published[0].source == "a paper"
+    assert m.to_json()["published"][0]["model"] == "tiny"
+    for key, value, match in [("tokens_per_s", 0, r"\[published\[0\]\] key 'tokens_per_s' has an invalid value"),
+                              ("tokens_per_s", "50", r"key 'tokens_per_s' has the wrong type"),
+                              ("model", " ", r"key 'model' has an invalid value"),
+                              ("typo", 1, r"\[published\[0\]\] unknown key 'typo'")]:
+        bad = copy.deepcopy(data)
+        bad["published"][0][key] = value
+        with pytest.raises(MachineError, match=match):
+            machine_from_dict(bad, path="toy.toml")
+    bad = copy.deepcopy(data)
+    del bad["published"][0]["source"]
+    with pytest.raises(MachineError, match=r"published\[0\].*source"):
+        machine_from_dict(bad, path="toy.toml")
+    bad = copy.deepcopy(data)
+    bad["published"] = {"what": "x"}
+    with pytest.raises(MachineError, match=r"published"):
+        machine_from_dict(bad, path="toy.toml")
