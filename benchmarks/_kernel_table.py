@@ -137,6 +137,7 @@ def summary_table(rows: list[dict], shape: tuple[int, int] = SUMMARY_SHAPE) -> l
     machines = list(dict.fromkeys(r["machine"] for r in timed))
     kernels = list(dict.fromkeys(r["kernel"] for r in timed))
     cell = {(r["kernel"], r["machine"]): r for r in timed}
+    exactness = {r["kernel"]: r["exactness"] for r in timed}
     best = {m: sorted((r["cycles"], r["kernel"]) for r in timed if r["machine"] == m) for m in machines}
     lines = ["| kernel | " + " | ".join(machines) + " |", "|---" * (len(machines) + 1) + "|"]
     for k in kernels:
@@ -145,13 +146,16 @@ def summary_table(rows: list[dict], shape: tuple[int, int] = SUMMARY_SHAPE) -> l
             r = cell.get((k, m))
             text = "-" if r is None else f"{r['cycles']:.0f}"
             cells.append(f"**{text}**" if r is not None and best[m][0][1] == k else text)
-        exact = next(r["exactness"] for r in timed if r["kernel"] == k)
-        lines.append(f"| {k} ({exact}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {k} ({exactness[k]}) | " + " | ".join(cells) + " |")
     lead = []
     for m in machines:
         first = best[m][0]
-        lead.append(f"{first[1]}, {best[m][1][0] / first[0]:.2f}x over {best[m][1][1]}" if len(best[m]) > 1
-                    else first[1])
+        if len(best[m]) > 1:
+            cycles, runner_up = best[m][1]
+            tag = "" if exactness[runner_up] == "exact" else f" ({exactness[runner_up]})"
+            lead.append(f"{first[1]}, {cycles / first[0]:.2f}x over {runner_up}{tag}")
+        else:
+            lead.append(first[1])
     lines.append("| fastest (lead over the next) | " + " | ".join(lead) + " |")
     return lines
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["short_binding", "describe_binding", "table_binding", "render_text", "render_projection_table",
-           "render_projection_kinds", "render_extra", "render_token", "render_published", "render_verdict", "render_bounds",
+           "render_projection_kinds", "render_extra", "render_token", "render_published", "render_headlines", "render_verdict", "render_bounds",
            "write_outputs", "LEGEND"]
 
 LEGEND = "docs/reports.md"
@@ -159,6 +159,24 @@ def render_token(run) -> str:
     return "\n".join(lines)
 
 
+def render_headlines(run) -> str:
+    """The views the engine prints by default (`isa_models.core.views.headline_views`, e.g. the
+    packets of a VLIW kernel's hot loop), for the shape with the most cycles per token (per
+    layer run: per layer); empty for engines without one."""
+    shapes = [s for s in run.shapes.values() if s.headlines]
+    if not shapes:
+        return ""
+    hot = max(shapes, key=lambda s: s.cycles * len(s.projections))
+    blocks = []
+    for name, view in hot.headlines.items():
+        text = view.headline_text()
+        if text:
+            blocks.append(f"--- {name} of the hottest loop, shape M={hot.M} K={hot.K} "
+                          f"({', '.join(hot.projections)}: the most cycles per token; all shapes: "
+                          f"--views {name}) ---\n{text}")
+    return "\n\n".join(blocks)
+
+
 def render_published(run) -> str:
     """Whole-token run: the machine's published figures for this model (``[[published]]`` in its
     file) beside this run's token time, saying what each side covers. Empty when there are none."""
@@ -235,6 +253,9 @@ def render_text(run) -> str:
         for name, view in shape.views.items():
             body += ["", f"--- {name} view, shape M={M} K={K} ({', '.join(shape.projections)}) ---",
                      view.render_text()]
+    headline = render_headlines(run)
+    if headline:
+        body += ["", headline]
     for result in run.crosschecks.values():
         body += ["", result.render()]
     if run.token is not None:

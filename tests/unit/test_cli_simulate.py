@@ -8,7 +8,9 @@ import json
 import pytest
 
 import workbench.flow.defaults
-from isa_models.registry import isa_names
+from isa_models.core.machine import load_machine
+from isa_models.registry import isa_names, plugins
+from kernels.registry import kernels
 from workbench.cli import main
 
 BASE = ["simulate", "--isa", "avx2", "--machine", "zen4", "--model", "tiny", "--no-progress"]
@@ -45,6 +47,32 @@ def test_layer_run_prints_table_views_and_writes_json(tmp_path, capsys):
     assert all(p["cycles"] > 0 and p["binding"] for p in data["projections"])
 
 
+def test_views_follow_the_engine_packets_and_units_on_a_packet_engine(tmp_path, capsys):
+    """--views alone prints every view the machine's engine renders: on a packet-issuing (vliw)
+    machine that adds the unit pressure and the packet listing to the four CPU views."""
+    from isa_models.core.views import views_for
+    isa = next((p for p in plugins() if load_machine(p.default_machine, isa=p.name).engine == "vliw"), None)
+    if isa is None:
+        pytest.skip("no ISA with a vliw default machine is registered")
+    exact = [s.name for s in kernels(isa.name) if s.exactness == "exact"]
+    if not exact:
+        pytest.skip(f"no exact {isa.name} kernel registered")
+    out = tmp_path / "r.json"
+    rc = main(["simulate", "--isa", isa.name, "--model", "tiny", "--layer", "0", "--no-progress", "--workers", "1",
+               "--kernel", exact[0], "--views", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    names = views_for("vliw")
+    assert {"units", "packets"} < set(names) and set(views_for("ooo")).isdisjoint({"units", "packets"})
+    for name in names:
+        assert f"--- {name} view, shape" in text
+    assert "Packets of loop" in text and "Unit pressure of" in text
+    data = json.loads(out.read_text())
+    assert data["config"]["views"] == list(names)
+    shape = data["shapes"][0]
+    assert shape["views"]["packets"]["loops"][0]["packets"] and shape["views"]["units"]["loops"]
+
+
 def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
     png = tmp_path / "tok.png"
     rc = main(BASE + ["--kernel", "vnni", "--plot", str(png), "--out", str(tmp_path / "o")])
@@ -66,6 +94,8 @@ def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
     (["--kernel", "nope", "--views", "flames", "--layer", "7"], "unknown kernel 'nope' for ISA avx2; valid: "),
     (["--param", "x", "--simulator", "icarus", "--kernel", "nope"], "unknown kernel 'nope' for ISA avx2"),
     (["--kernel", "i2s", "--views", "flames"], "unknown view 'flames'"),
+    (["--kernel", "i2s", "--views", "summary,packets"], "view 'packets' does not render the ooo engine of machine "
+                                                        "zen4; its views: summary, pressure, timeline, bottleneck"),
     (["--kernel", "i2s", "--layer", "0", "--plot", "x.png"], "--plot needs a whole-token run"),
     (["--kernel", "i2s", "--plot", "x.txt"], "--plot x.txt: unsupported file type '.txt'"),
     (["--kernel", "i2s", "--json", "/nonexistent/dir/r.json"], "--json /nonexistent/dir/r.json: directory "),
@@ -189,3 +219,15 @@ def test_qemu_flag_is_the_emulator_crosscheck_with_wall_time(capsys):
     assert main(["simulate", "--isa", "neon", "--model", "tiny", "--layer", "0", "--qemu", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "Cross-check emulator" in out and "emulated wall s" in out and "cross-check emulator agrees" in out
+
+
+def test_vliw_report_prints_the_hot_loops_packets_without_views(capsys):
+    """The packet listing is a headline view of the VLIW engine: printed without --views for the
+    shape with the most cycles per token, cut to its first packets; CPU engines print none."""
+    assert main(["simulate", "--isa", "hvx", "--model", "tiny", "--layer", "0", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "--- packets of the hottest loop, shape M=" in out
+    head = out[out.index("--- packets of the hottest loop"):]
+    assert "cycles per iteration" in head and "{" in head and "binding: " in head
+    assert main(["simulate", "--isa", "neon", "--model", "tiny", "--layer", "0", "--no-progress"]) == 0
+    assert "of the hottest loop" not in capsys.readouterr().out

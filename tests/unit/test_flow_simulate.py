@@ -79,6 +79,8 @@ def test_every_engine_through_the_same_pipeline():
     (dict(model="gpt5", layer=9), "unknown model preset 'gpt5'"),
     (dict(layer=9), "--layer 9: model 'tiny' has layers 0..1"),
     (dict(views=("summary", "flames")), "unknown view 'flames'"),
+    (dict(views=("all", "units")), "view 'units' does not render the ooo engine of machine zen4; its views: "
+                                   "summary, pressure, timeline, bottleneck"),
     (dict(activations="nope"), "unknown activation source 'nope'"),
     (dict(workers=0), "--workers 0: must be at least 1"),
     (dict(crosschecks=("rtl",)), "--crosscheck rtl: does not apply to ISA avx2; the cross-checks of avx2: "),

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 
+from isa_models.core.views import VIEWS
 from isa_models.registry import plugins, isa_names
 from workbench.commands import check_output_path, isa_name, nonnegative_int, parse_params, positive_int
 from workbench.errors import UserError
 
 __all__ = ["register", "run", "parse_views", "parse_crosschecks"]
 
-ALL_VIEWS = "summary,pressure,timeline,bottleneck"
+#: ``--views`` alone: every view the machine's engine renders (`workbench.flow.engine_views`)
+ALL_VIEWS = "all"
 
 
 def _examples() -> str:
@@ -67,8 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="model preset (see `workbench models`; default: bitnet-b1.58-2B-4T)")
     p.add_argument("--layer", type=nonnegative_int, help="one decoder layer; omit for the whole token")
     p.add_argument("--views", nargs="?", const=ALL_VIEWS, default=None, metavar="LIST",
-                   help=f"print the per-shape views: a comma-separated list of {ALL_VIEWS.replace(',', ', ')} "
-                        "(--views alone: all of them; default: none)")
+                   help=f"print the per-shape views: a comma-separated list of {', '.join(VIEWS)}, those the "
+                        "machine's engine renders (units and packets: engines that issue packets), or 'all' "
+                        "(--views alone: all of those; default: none)")
     p.add_argument("--activations", choices=("trace", "gaussian"), default="trace",
                    help="activation rows: the reference forward pass's q for one decode step (default) "
                         "or seeded Gaussian rows quantized with workbench.quant")

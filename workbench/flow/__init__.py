@@ -13,11 +13,11 @@ from workbench.flow.activations import ACTIVATION_SOURCES, Activations, activati
 from workbench.flow.checks import KernelRunner, run_checks
 from workbench.flow.defaults import DEFAULT_MODEL, Resolved, resolve
 from workbench.flow.records import ProjectionResult, ShapeTiming, SimulationRun
-from workbench.flow.simulate import (VIEW_NAMES, SimulationPlan, compared_against, execute, kernel_info,
-                                     make_views, plan, simulate)
+from workbench.flow.simulate import (ALL_VIEWS, VIEW_NAMES, SimulationPlan, compared_against, engine_views,
+                                     execute, kernel_info, make_views, plan, simulate)
 from workbench.flow.token import TokenProjection, project_token, token_weight_bytes
 
 __all__ = ["ACTIVATION_SOURCES", "Activations", "activation_rows", "load_weights", "KernelRunner", "run_checks",
            "DEFAULT_MODEL", "Resolved", "resolve", "ProjectionResult", "ShapeTiming", "SimulationRun",
-           "VIEW_NAMES", "SimulationPlan", "compared_against", "execute", "kernel_info", "make_views", "plan",
-           "simulate", "TokenProjection", "project_token", "token_weight_bytes"]
+           "VIEW_NAMES", "ALL_VIEWS", "engine_views", "SimulationPlan", "compared_against", "execute",
+           "kernel_info", "make_views", "plan", "simulate", "TokenProjection", "project_token", "token_weight_bytes"]

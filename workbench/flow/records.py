@@ -26,6 +26,8 @@ class ShapeTiming:
     timing : the engine's result (`isa_models.core.timing.time_program`).
     views : view name -> the view that listened to the run (`isa_models.core.views`).
     projections : names of the projections of this shape, in model order.
+    headlines : view name -> a view the engine's report prints by default (`headline_views`),
+        when it was not asked for in `views`.
     """
 
     M: int
@@ -33,6 +35,7 @@ class ShapeTiming:
     timing: object
     views: dict = field(default_factory=dict)
     projections: tuple[str, ...] = ()
+    headlines: dict = field(default_factory=dict)
 
     @property
     def cycles(self) -> float:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 import workbench
 from isa_models.core.timing import time_program
-from isa_models.core.views import BottleneckView, PortPressureView, SummaryView, TimelineView
+from isa_models.core.views import VIEWS, applies, headline_views, views_for
 from workbench.errors import UnknownNameError, UserError
 from workbench.flow.activations import Activations, check_source, load_weights, needed_layers
 from workbench.flow.checks import run_checks
@@ -31,21 +31,36 @@ from workbench.flow.records import ProjectionResult, ShapeTiming, SimulationRun
 from workbench.flow.token import project_token, token_weight_bytes
 from workbench.reference import PROJECTIONS
 
-__all__ = ["VIEW_NAMES", "make_views", "SimulationPlan", "plan", "execute", "simulate", "kernel_info",
-           "compared_against"]
+__all__ = ["VIEW_NAMES", "ALL_VIEWS", "make_views", "engine_views", "SimulationPlan", "plan", "execute", "simulate",
+           "kernel_info", "compared_against"]
 
-_VIEWS = {"summary": SummaryView, "pressure": PortPressureView, "timeline": TimelineView,
-          "bottleneck": BottleneckView}
-VIEW_NAMES = tuple(_VIEWS)
+#: every view name (`isa_models.core.views.VIEWS`); a machine's engine renders `engine_views` of them
+VIEW_NAMES = tuple(VIEWS)
+#: the name that stands for every view the machine's engine renders (``--views`` alone)
+ALL_VIEWS = "all"
 
 
-def make_views(names: Iterable[str]) -> dict:
-    """Fresh view listeners by name (`VIEW_NAMES`); an unknown name is an UnknownNameError."""
+def engine_views(machine) -> tuple[str, ...]:
+    """The views that render a run on `machine` (those declared for its engine kind)."""
+    return views_for(machine.engine)
+
+
+def make_views(names: Iterable[str], *, machine=None) -> dict:
+    """Fresh view listeners by name (`VIEW_NAMES`).
+
+    Raises
+    ------
+    UnknownNameError : an unknown name. UserError : with `machine`, a view its engine does not
+        render ("view 'packets' does not render the ooo engine of machine zen4; its views: ...").
+    """
     views = {}
     for name in names:
-        if name not in _VIEWS:
+        if name not in VIEWS:
             raise UnknownNameError(f"unknown view {name!r}; valid: {', '.join(VIEW_NAMES)}")
-        views[name] = _VIEWS[name]()
+        if machine is not None and not applies(name, machine.engine):
+            raise UserError(f"view {name!r} does not render the {machine.engine} engine of machine "
+                            f"{machine.name}; its views: {', '.join(engine_views(machine))}")
+        views[name] = VIEWS[name]()
     return views
 
 
@@ -97,7 +112,8 @@ def plan(*, isa: str, machine: str | None = None, kernel: str | None = None, mod
         `workbench.flow.defaults`). kernel : a kernel registered for the ISA, or None (its fastest
         exact kernel the machine runs). model : a preset (None: bitnet-b1.58-2B-4T).
     layer : one decoder layer, or None for the whole token.
-    views : views attached to each unique shape's timing run (`VIEW_NAMES`).
+    views : views attached to each unique shape's timing run (`VIEW_NAMES`, those the machine's
+        engine renders: `engine_views`); `ALL_VIEWS` ("all") stands for all of those.
     seed : seed of the random weights (and Gaussian activations).
     activations : "trace" (the reference forward pass's q) or "gaussian" (seeded).
     token_id : the token of the "trace" source (None: BOS).
@@ -115,7 +131,10 @@ def plan(*, isa: str, machine: str | None = None, kernel: str | None = None, mod
     resolved = resolve(isa=isa, machine=machine, kernel=kernel, model=model, params=params)
     config = resolved.config
     views = tuple(views)
-    make_views(views)
+    if ALL_VIEWS in views:
+        views = tuple(dict.fromkeys(v for name in views
+                                    for v in (engine_views(resolved.machine) if name == ALL_VIEWS else (name,))))
+    make_views(views, machine=resolved.machine)
     check_source(activations)
     if layer is not None and not 0 <= layer < config.num_layers:
         raise UserError(f"--layer {layer}: model {config.name!r} has layers 0..{config.num_layers - 1}")
@@ -154,8 +173,10 @@ def execute(p: SimulationPlan, *, progress: bool = False) -> SimulationRun:
             shapes[(M, K)].projections += (proj,)
             continue
         listeners = make_views(p.views)
-        result = time_program(runner.program(M, K), machine, listeners=list(listeners.values()), cold=p.cold)
-        shapes[(M, K)] = ShapeTiming(M, K, result, listeners, (proj,))
+        headlines = make_views([v for v in headline_views(machine.engine) if v not in listeners])
+        result = time_program(runner.program(M, K), machine, cold=p.cold,
+                              listeners=[*listeners.values(), *headlines.values()])
+        shapes[(M, K)] = ShapeTiming(M, K, result, listeners, (proj,), headlines)
 
     jobs = [(li, proj) for li in p.layers for proj in PROJECTIONS]
     bar = _progress(progress, total=len(jobs), desc=f"verify {r.spec.name}", unit="proj")

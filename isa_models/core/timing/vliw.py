@@ -415,8 +415,9 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
                         tuple(c.loop for c in flattened))
         results[slot] = lr
         own = sum(1 for it in items if isinstance(it, Packet))
-        info[name] = {"packets_per_iteration": n_packets, "executed_packets": own * trip * runs, "cycles_per_iteration": sim.per_iteration if iters > 1
-                      else sim.total, "contexts_used": used, "unit_utilization": util,
+        info[name] = {"packets_per_iteration": n_packets, "executed_packets": own * trip * runs,
+                      "cycles_per_iteration": sim.per_iteration if iters > 1 else sim.total,
+                      "contexts_used": used, "unit_utilization": util,
                       "packets": [{"cycle": c, "instructions": [ops_flat[i].text for i in idx],
                                    "slots": [sorted(ops_flat[i].slots) for i in idx],
                                    "units": [sorted(ops_flat[i].units) for i in idx]} for c, idx in sim.listing]}

@@ -19,6 +19,11 @@ __all__ = ["PacketListingView"]
 class PacketListingView(Listener):
     """Packets with issue cycles for every loop with instructions of its own (module doc)."""
 
+    #: engine kinds whose runs it renders (`isa_models.core.views.views_for`): those issuing packets
+    engines = ("vliw",)
+    #: a report prints `headline_text` (the hot loop's packets) without being asked
+    headline = True
+
     def __init__(self):
         self.loops: dict[str, dict] = {}
         self.order: list[str] = []
@@ -93,7 +98,8 @@ class PacketListingView(Listener):
             raise ValueError(f"PacketListingView: no packets recorded for loop {loop!r}; loops: {have}")
         return self.loops[loop]
 
-    def render_text(self, loop: str | None = None) -> str:
+    def render_text(self, loop: str | None = None, *, max_packets: int | None = None) -> str:
+        """Every loop's packets (or `loop`'s), the first `max_packets` of each when given."""
         names = [loop] if loop is not None else self.loop_names()
         if not names:
             raise ValueError("PacketListingView: no packets recorded (run time_program with this view on an "
@@ -108,7 +114,7 @@ class PacketListingView(Listener):
                      f"{'cycle':>6}  {'ports':<22}instruction"]
             width = max((len(" ".join(i["ports"])) for p in pk for i in p["instructions"]), default=0)
             width = max(22, width + 2)
-            for p in pk:
+            for p in pk[:max_packets]:
                 if p["stall"]:
                     lines.append(f"{'':>6}  stall {p['stall']}: {'; '.join(p['stall_reasons'])}")
                 if p["gap"]:
@@ -118,10 +124,18 @@ class PacketListingView(Listener):
                     brace = "{" if k == 0 else " "
                     close = " }" if k == len(p["instructions"]) - 1 else ""
                     lines.append(f"{head} {brace}{' '.join(ins['ports']):<{width}}{ins['text']}{close}")
+            if max_packets is not None and len(pk) > max_packets:
+                lines.append(f"{'':>6}  ... {len(pk) - max_packets} more packets (all of them: --views packets)")
             if rec.get("binding"):
                 lines.append(f"binding: {rec['binding']}")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
+
+    def headline_text(self, *, max_packets: int = 16) -> str:
+        """The hot loop's first `max_packets` packets (the innermost loop with the most compute
+        cycles), with its header and binding bound; the whole listing is `render_text`."""
+        names = self.loop_names()
+        return self.render_text(names[0], max_packets=max_packets) if names else ""
 
     def to_json(self) -> dict:
         return {"view": "packets",

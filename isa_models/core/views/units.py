@@ -18,6 +18,9 @@ __all__ = ["UnitPressureView"]
 class UnitPressureView(Listener):
     """Slot and unit utilisation per loop, from the engine's `TimingResult.extra` (module doc)."""
 
+    #: engine kinds whose runs it renders (`isa_models.core.views.views_for`): those issuing packets
+    engines = ("vliw",)
+
     def __init__(self):
         self.result = None
 
