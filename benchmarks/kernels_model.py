@@ -34,11 +34,12 @@ def default_isas() -> list[str]:
             if "native" not in p.crosschecks and not (BENCHMARKS / f"{p.name}_kernels.py").is_file()]
 
 
-def section(isa: str, shapes) -> str:
-    """The Markdown section of `isa`: every kernel x machine x shape."""
+def section(isa: str, shapes, *, kernels=None, machines=None) -> str:
+    """The Markdown section of `isa`: every kernel x machine x shape (or the `kernels` and
+    `machines` named)."""
     plugin = get_isa(isa)
-    machines = [load_machine(n, isa=isa) for n in machine_names(isa)]
-    rows = kernel_rows(isa, shapes)
+    names = list(machines or machine_names(isa))
+    rows = kernel_rows(isa, shapes, kernels=kernels, machines=names)
     intro = (f"Model only ({plugin.description}; no such hardware here). Each kernel's Program is timed with "
              "`time_program(..., cold=True)` (one decode token: the weights are streamed from DRAM). Cycles = "
              "predicted cycles of one projection on one core; compute cycles = the engine's figure before the "
@@ -47,7 +48,7 @@ def section(isa: str, shapes) -> str:
              "clock; cycles / roofline near 1 means the kernel streams its weights at the DRAM rate.")
     return render_kernel_table(rows, title=f"### {isa} kernels on every {isa} machine, 2B-4T shapes, "
                                            f"`{script_path(__file__)}`",
-                               intro=intro, machines=machines, shapes=shapes)
+                               intro=intro, machines=[load_machine(n, isa=isa) for n in names], shapes=shapes)
 
 
 def main(argv=None) -> int:

@@ -16,9 +16,8 @@ import numpy as np
 from isa_models.avx2 import ISA
 from isa_models.core.program import Mem, VReg
 from isa_models.core.builder import ProgramBuilder
-from kernels.common import check_q, int32_rows, kernel_spec, pack_vectors, q_sum_bytes
+from kernels.common import check_q, gemv_program, int32_rows, kernel_spec, pack_vectors, q_sum_bytes
 from kernels.registry import KernelSpec
-from workbench.formats import get_format
 
 __all__ = ["const_bytes", "store_row_sums", "int32_rows", "check_q", "q_sum_bytes", "i2s_program",
            "avx2_kernel"]
@@ -64,12 +63,8 @@ def i2s_program(kernel: str, M: int, K: int, *, rows: int, const_size: int, scra
     (builder, w, q, qsum, const, *scratch, acc): the packed weights, int8 activations, their
     int32 sum, the constant vectors, the scratch buffers and the int32 [M] output.
     """
-    b = ProgramBuilder(ISA, f"{kernel}_avx2_{M}x{K}", kernel=kernel, M=M, K=K, format="i2s_x86", **meta,
-                       rows=rows)
-    inputs = (b.buffer("w", get_format("i2s_x86").nbytes(M, K)), b.buffer("q", K), b.buffer("qsum", 4),
-              b.buffer("const", const_size, role="const"))
-    extra = tuple(b.buffer(name, size, role="scratch") for name, size in scratch)
-    return (b, *inputs, *extra, b.buffer("acc", 4 * M, role="output"))
+    buffers = [("qsum", 4), ("const", const_size, "const"), *((name, size, "scratch") for name, size in scratch)]
+    return gemv_program(ISA, kernel, M, K, "i2s_x86", buffers=buffers, **meta, rows=rows)
 
 
 def avx2_kernel(name: str, weight_format: str, *, build, prepare, check_shape, result=int32_rows,

@@ -7,7 +7,9 @@ over the ``rows128`` layout (`workbench.formats.hvx_tiles`) shares `rows128_prog
 loop over groups of 128-row tiles, a sequential loop over 128-column blocks that loads one aligned
 activation vector, and an inner loop of 32 column steps that rotates it (vror by 4 bytes more each
 step) into the activations every weight vector of the step multiplies. A kernel supplies the
-per-vector step and the finish that turns its accumulators into the int32 rows 32f + i.
+per-vector step and the finish that turns its accumulators into the int32 rows 32f + i, and
+`rows128_kernel` makes its `KernelSpec` (check_shape, build, prepare; parameters tiles and dma);
+`zero_words` and `field_codes` are the steps several kernels share.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program, VReg
 from isa_models.hvx import ISA
-from kernels.common import check_q, int32_rows, kernel_spec, pack_vectors, q_sum_bytes
-from workbench.formats import get_format
+from kernels.common import gemv_buffers, gemv_program, int32_rows, kernel_spec, pack_vectors, q_sum_bytes
+from kernels.registry import KernelSpec
 
 __all__ = ["VBYTES", "hvx_kernel", "weight_placement", "vector_consts", "splat_b", "splat_w", "qsum_vector", "ROWS",
-           "rows128_tiles", "check_rows128", "rows128_program", "rows128_prepare", "int32_rows"]
+           "rows128_tiles", "check_rows128", "rows128_program", "rows128_prepare", "rows128_kernel", "zero_words",
+           "field_codes", "int32_rows"]
 
 VBYTES = 128
 ROWS = 128            # rows per rows128 tile (32 words x 4 fields)
@@ -75,8 +78,10 @@ def rows128_tiles(M: int, max_tiles: int, *, contexts: int = 4) -> int:
     return min(options, key=lambda t: (-(-n // (t * contexts)) * (2 * t + 0.5), -t))
 
 
-def check_rows128(kernel: str, M: int, K: int, *, tiles: int = 0, max_k: int | None = None) -> None:
-    """M a multiple of 128 (of 128 * tiles if tiles > 0), K a multiple of 128 (and <= max_k)."""
+def check_rows128(kernel: str, M: int, K: int, *, tiles: int = 0, dma: int = 0, max_k: int | None = None) -> None:
+    """dma 0 or 1, M a multiple of 128 (of 128 * tiles if tiles > 0), K a multiple of 128 (and <= max_k)."""
+    if dma not in (0, 1):
+        raise ValueError(f"{kernel}/hvx: dma={dma} must be 0 or 1")
     if K <= 0 or K % 128:
         raise ValueError(f"{kernel}/hvx: K={K} is not a positive multiple of 128")
     if max_k is not None and K > max_k:
@@ -127,13 +132,10 @@ def rows128_program(kernel: str, M: int, K: int, *, tiles: int, setup: Callable,
     """
     if unroll <= 0 or 32 % unroll:
         raise ValueError(f"{kernel}/hvx: unroll={unroll} does not divide the 32 steps of a column block")
-    b = ProgramBuilder(ISA, f"{kernel}_hvx_{M}x{K}", kernel=kernel, M=M, K=K, format="rows128", tiles=tiles,
-                       **weight_placement(dma), **meta)
-    w = b.buffer("w", get_format("rows128").nbytes(M, K))
-    q = b.buffer("q", K)
-    qsum = b.buffer("qsum", VBYTES)
-    consts = b.buffer("const", int(const.size), role="const") if const is not None else None
-    acc = b.buffer("acc", 4 * M, role="output")
+    extra = [("const", int(const.size), "const")] if const is not None else []
+    b, w, q, qsum, *consts, acc = gemv_program(ISA, kernel, M, K, "rows128", buffers=[("qsum", VBYTES), *extra],
+                                               tiles=tiles, **weight_placement(dma), **meta)
+    consts = consts[0] if consts else None
     env = setup(b, consts)
     by = {4: b.tfrsi(4), 8: b.tfrsi(8)}
     steps = K // 4
@@ -191,10 +193,61 @@ def rows128_program(kernel: str, M: int, K: int, *, tiles: int, setup: Callable,
 
 def rows128_prepare(kernel: str, codes, q, *, const: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Buffers of a rows128 kernel: w (rows128, gamma 1), q, qsum (sum(q) per word), const."""
-    m, k = np.shape(codes)
-    q = check_q(q, k, f"{kernel}/hvx.prepare")
-    out = {"w": get_format("rows128").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-           "qsum": qsum_vector(q)}
-    if const is not None:
-        out["const"] = const
-    return out
+    extra = {"const": const} if const is not None else {}
+    return gemv_buffers("rows128", codes, q, f"{kernel}/hvx.prepare", qsum=qsum_vector, **extra)
+
+
+def zero_words(b: ProgramBuilder, env: dict) -> list[VReg]:
+    """`init` of a kernel with one int32 accumulator per field: four vectors of zero words
+    (vsplat of the scalar env["zero"])."""
+    return [b.vsplat_w(env["zero"]) for _ in range(4)]
+
+
+def field_codes(b: ProgramBuilder, env: dict, x: VReg):
+    """`unpack` to byte codes 0..2 of the four 2-bit fields of x: (x >> 2f) & 0x03 by vlsr.ub (per
+    byte) and vand; the top field needs no mask. env: "mask" (0x03 per byte), "s2", "s4", "s6"
+    (scalar shift counts). A generator: it yields after each instruction and returns the codes."""
+    codes = [b.vand(x, env["mask"])]
+    for s in ("s2", "s4"):
+        yield
+        shifted = b.vlsr_ub_r(x, env[s])
+        yield
+        codes.append(b.vand(shifted, env["mask"]))
+    yield
+    codes.append(b.vlsr_ub_r(x, env["s6"]))
+    return codes
+
+
+def rows128_kernel(name: str, *, max_tiles: int, max_k: int, setup: Callable, init: Callable, unpack: Callable,
+                   accumulate: Callable, finish: Callable, activations: Callable | None = None,
+                   **facts) -> KernelSpec:
+    """The `KernelSpec` of rows128 kernel `name` on HVX, with parameters tiles and dma.
+
+    Parameters
+    ----------
+    max_tiles : the most 128-row tiles per parallel iteration (their accumulators share the 32
+        vector registers); tiles=0 picks one by `rows128_tiles`.
+    max_k : the largest K the kernel takes (its int32 sums cannot wrap up to it).
+    setup, init, unpack, accumulate, finish, activations : the steps (`rows128_program`).
+    facts : description, exactness and the optional KernelSpec fields.
+    """
+    steps = dict(setup=setup, init=init, unpack=unpack, accumulate=accumulate, finish=finish,
+                 activations=activations)
+
+    def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
+        """K a multiple of 128 up to max_k, M a multiple of 128 * tiles, dma 0 or 1."""
+        check_rows128(name, M, K, tiles=tiles, dma=dma, max_k=max_k)
+
+    def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
+        """The Program for an M x K weight (tiles=0: as many 128-row tiles as divide M, up to max_tiles)."""
+        check_shape(M, K, tiles=tiles, dma=dma)
+        return rows128_program(name, M, K, tiles=tiles or rows128_tiles(M, max_tiles), dma=dma, **steps)
+
+    def prepare(codes, q, *, tiles: int = 0, dma: int = 0) -> dict[str, np.ndarray]:
+        """Buffers: w (rows128), q, qsum (sum(q) per word; kernels that need no correction ignore it)."""
+        m, k = np.shape(codes)
+        check_shape(m, k, tiles=tiles)
+        return rows128_prepare(name, codes, q)
+
+    return hvx_kernel(name, "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+                      params={"tiles": 0, "dma": 0}, **facts)

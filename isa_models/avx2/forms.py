@@ -21,8 +21,10 @@ from isa_models.core.isa import ISA, InstrDef, imm, mem, reg
 __all__ = ["AVX2", "Y", "X", "G", "I8", "I1", "C_PRELUDE", "binary",
            "unary", "mem_form", "vnni_required"]
 
-#: VEX encoding: an xmm result zeroes bits 255:128 of its ymm register (Intel SDM vol. 1 §14.1.2)
-AVX2 = ISA("avx2", register_files={"ymm": (16, 32), "gpr": (16, 8)}, narrow_write="zero_extend")
+#: VEX encoding: an xmm result zeroes bits 255:128 of its ymm register (Intel SDM vol. 1 §14.1.2);
+#: the AT&T templates leave an immediate's ``$`` to the operand
+AVX2 = ISA("avx2", register_files={"ymm": (16, 32), "gpr": (16, 8)}, narrow_write="zero_extend",
+           asm_immediate="${}")
 
 Y = reg("ymm", 32)   # a full ymm register
 X = reg("ymm", 16)   # the low 128 bits of a ymm register (an xmm operand)

@@ -128,10 +128,15 @@ class ISA:
     narrow_write : what a result narrower than its destination register does to the rest of the
         register: "zero_extend" (x86 VEX, AArch64 SIMD), "merge" (legacy SSE) or "refuse" (the
         default: no partial writes). The executor applies it; the ISA owns the rule.
+    asm_immediate : how an immediate operand is written where an ``asm`` template places it, a
+        format of its value: ``"{}"`` (the default) when the templates write any prefix themselves
+        (Hexagon ``#{i2}``, AArch64 ``#{i0}``), ``"${}"`` for AT&T templates that leave the ``$``
+        to the operand. Used where no codegen target spells operands
+        (`isa_models.core.asm_text.virtual_asm`).
     """
 
     def __init__(self, name: str, *, register_files: Mapping[str, tuple[int, int]],
-                 narrow_write: str = "refuse"):
+                 narrow_write: str = "refuse", asm_immediate: str = "{}"):
         if narrow_write not in WRITE_POLICIES:
             raise ValueError(f"ISA {name}: unknown narrow_write policy {narrow_write!r}; valid: "
                              f"{', '.join(WRITE_POLICIES)}")
@@ -139,6 +144,7 @@ class ISA:
         self.register_files = dict(register_files)
         self.instructions: dict[str, InstrDef] = {}
         self.narrow_write = narrow_write
+        self.asm_immediate = asm_immediate
 
     def write_register(self, value, old, nbytes: int):
         """The full ``(P, nbytes)`` register after writing the narrower `value` over `old`

@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.core.program import Program
-from kernels.avx2_common import avx2_kernel, check_q, const_bytes, i2s_program, store_row_sums
-from workbench.formats import get_format
+from kernels.avx2_common import avx2_kernel, const_bytes, i2s_program, store_row_sums
+from kernels.common import check_tiles, gemv_buffers
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "bound_holds", "diagnose", "wrapped_columns",
            "QK", "ROWS", "BOUND"]
@@ -38,10 +38,7 @@ BOUND = "no activation of -128 meets a weight of -1 in the row (vpsignb cannot n
 
 def check_shape(M: int, K: int) -> None:
     """K a multiple of 128 up to 2^21, M a multiple of 4."""
-    if K <= 0 or K % QK or K > K_MAX:
-        raise ValueError(f"addsub/avx2: K={K} is not a positive multiple of {QK} up to {K_MAX}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"addsub/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("addsub/avx2", M, K, k_multiple=QK, rows=ROWS, k_max=K_MAX)
 
 
 def build(M: int, K: int, *, probe_lanes: bool = False) -> Program:
@@ -84,11 +81,9 @@ def prepare(codes, q) -> dict[str, np.ndarray]:
     const (0x03, 1, 0x80 per byte, then the int32 bias 128 K)."""
     m, k = np.shape(codes)
     check_shape(m, k)
-    q = check_q(q, k, "addsub/avx2.prepare")
-    return {"w": get_format("i2s_x86").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": np.zeros(4, np.uint8),
-            "const": const_bytes(np.full(32, 3, np.uint8), np.ones(32, np.uint8), np.full(32, 0x80, np.uint8),
-                                 np.full(8, 128 * k, "<i4"))}
+    return gemv_buffers("i2s_x86", codes, q, "addsub/avx2.prepare", qsum=np.zeros(4, np.uint8),
+                        const=const_bytes(np.full(32, 3, np.uint8), np.ones(32, np.uint8),
+                                          np.full(32, 0x80, np.uint8), np.full(8, 128 * k, "<i4")))
 
 
 def wrapped_columns(codes_row, q) -> np.ndarray:

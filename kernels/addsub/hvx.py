@@ -15,21 +15,12 @@ Exact: every term is t*q in [-128, 128] and each int32 word adds 2 per step: |ro
 
 from __future__ import annotations
 
-from isa_models.core.program import Program
-from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_prepare, rows128_program, \
-    rows128_tiles, splat_b
+from kernels.hvx_common import rows128_kernel, splat_b
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
 
 MAX_TILES = 1          # 8 accumulators (4 pairs) and 7 splats: one tile fits the 32 registers
 MAX_K = 1 << 22
-
-
-def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
-    """K a multiple of 128 (<= 2**22), M a multiple of 128 * tiles."""
-    if dma not in (0, 1):
-        raise ValueError(f"addsub/hvx: dma={dma} must be 0 or 1")
-    check_rows128("addsub", M, K, tiles=tiles, max_k=MAX_K)
 
 
 def _setup(b, consts):
@@ -71,26 +62,11 @@ def _finish(b, env, accs, qs):
     return [b.vadd_w(lo, hi) for lo, hi in accs]
 
 
-def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
-    """The add/subtract Program for an M x K weight."""
-    check_shape(M, K, tiles=tiles, dma=dma)
-    n = tiles or rows128_tiles(M, MAX_TILES)
-    return rows128_program("addsub", M, K, tiles=n, dma=dma, setup=_setup, init=_init, unpack=_unpack,
-                           accumulate=_accumulate, finish=_finish,
-                           activations=_activations)
-
-
-def prepare(codes, q, *, tiles: int = 0, dma: int = 0):
-    """Buffers: w (rows128), q, qsum (unused by the arithmetic)."""
-    m, k = codes.shape
-    check_shape(m, k, tiles=tiles)
-    return rows128_prepare("addsub", codes, q)
-
-
-KERNEL = hvx_kernel(
-    "addsub", "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+KERNEL = rows128_kernel(
+    "addsub", max_tiles=MAX_TILES, max_k=MAX_K, setup=_setup, init=_init, unpack=_unpack,
+    accumulate=_accumulate, finish=_finish, activations=_activations,
     description="multiply-free: vcmp.eq predicates from the masked 2-bit codes, vmux picks q+128 or 128, "
                 "the widening vsub gives t*q exactly, vaddacc widens to int32 (no multiply instruction)",
-    params={"tiles": 0, "dma": 0},
     exactness="exact",
 )
+check_shape, build, prepare = KERNEL.check_shape, KERNEL.build, KERNEL.prepare

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_q
+from kernels.common import block_chunks, check_tiles, gemv_buffers, gemv_program
 from kernels.neon_common import neon_kernel, store_row_sums
-from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "QK", "ROWS", "chunks"]
 
@@ -40,27 +38,19 @@ def check_shape(M: int, K: int, *, blocks_per_chunk: int = 64) -> None:
     if not 1 <= blocks_per_chunk <= MAX_CHUNK:
         raise ValueError(f"addsub/neon: blocks_per_chunk={blocks_per_chunk} is not in 1..{MAX_CHUNK} "
                          f"(int16 lanes gain up to 256 per block)")
-    if K <= 0 or K % QK or K > 1 << 24:
-        raise ValueError(f"addsub/neon: K={K} is not a positive multiple of {QK} up to {1 << 24}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"addsub/neon: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("addsub/neon", M, K, k_multiple=QK, rows=ROWS, k_max=1 << 24)
 
 
 def chunks(K: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
     """(first block, blocks) of each int16 accumulation chunk of a row."""
-    nb = K // QK
-    return [(first, min(blocks_per_chunk, nb - first)) for first in range(0, nb, blocks_per_chunk)]
+    return block_chunks(K // QK, blocks_per_chunk)
 
 
 def build(M: int, K: int, *, blocks_per_chunk: int = 64) -> Program:
     """The add/subtract Program for an M x K weight."""
     check_shape(M, K, blocks_per_chunk=blocks_per_chunk)
     row_bytes = K // 4
-    b = ProgramBuilder(ISA, f"addsub_neon_{M}x{K}", kernel="addsub", M=M, K=K, format="i2s_arm",
-                       blocks_per_chunk=blocks_per_chunk, rows=ROWS)
-    w = b.buffer("w", get_format("i2s_arm").nbytes(M, K))
-    q = b.buffer("q", K)
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, acc_out = gemv_program(ISA, "addsub", M, K, "i2s_arm", blocks_per_chunk=blocks_per_chunk, rows=ROWS)
     high = [b.movi_16b(0x80 >> 2 * s, comment=f"field {s}: c = 2 (t = +1)") for s in range(4)]
     field = [b.movi_16b(0xC0 >> 2 * s, comment=f"field {s}: c != 0 (t != -1)") for s in range(4)]
     with b.loop("t", M // ROWS, parallel=True) as t:
@@ -90,8 +80,7 @@ def prepare(codes, q, *, blocks_per_chunk: int = 64) -> dict[str, np.ndarray]:
     """Buffers: w (i2s_arm bytes, gamma 1) and q."""
     m, k = np.shape(codes)
     check_shape(m, k, blocks_per_chunk=blocks_per_chunk)
-    q = check_q(q, k, "addsub/neon.prepare")
-    return {"w": get_format("i2s_arm").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy()}
+    return gemv_buffers("i2s_arm", codes, q, "addsub/neon.prepare")
 
 
 KERNEL = neon_kernel(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from isa_models.core.asm_text import fill_asm
 from isa_models.core.isa import InstrDef
 from isa_models.core.program import Imm, Loop, Mem, Program, VReg
 from isa_models.registry import get_isa
@@ -49,14 +50,17 @@ def render_c(d: InstrDef, outs, ins) -> str:
 
 
 def render_asm(d: InstrDef, outs, ins, *, target: Target | str) -> str:
-    """Fill `d`'s assembly template in `target`'s syntax (`Target.asm_operand`): registers are
-    given as numbers, memory operands as address strings, immediates as ints."""
+    """Fill `d`'s assembly template in `target`'s syntax (`Target.asm_operand`; filled by
+    `isa_models.core.asm_text.fill_asm`): registers are given as numbers (``{o0n}`` is the
+    number alone), memory operands as address strings, immediates as ints."""
     t = get_target(target) if isinstance(target, str) else target
     if not d.asm:
         raise ValueError(f"codegen: instruction {d.name!r} has no assembly template")
-    fields = {f"o{k}": t.asm_operand(s, x) for k, (s, x) in enumerate(zip(d.outs, outs))}
-    fields.update({f"i{k}": t.asm_operand(s, x) for k, (s, x) in enumerate(zip(d.ins, ins))})
-    return d.asm.format(**fields)
+
+    def operand(kind: str, j: int, spec, x) -> tuple[object, object]:
+        number = None if spec.is_mem or spec.is_imm else str(x)     # ``{o0n}``: a pair's low half
+        return t.asm_operand(spec, x), number
+    return fill_asm(d, outs, ins, operand)
 
 
 def program_requirements(program: Program) -> tuple[str, ...]:

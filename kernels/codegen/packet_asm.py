@@ -18,8 +18,9 @@ import abc
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from isa_models.core.asm_text import AsmTemplateError, fill_asm
 from isa_models.core.packets import LoopPackets, Packet, packetize
-from isa_models.core.program import Affine, Imm, Instr, Loop, Mem, Program, VReg
+from isa_models.core.program import Affine, Instr, Loop, Mem, Program, VReg
 from workbench.errors import UserError
 
 __all__ = ["PacketSyntax", "AsmError", "allocate_registers", "plan_streams", "render_packets", "Stream",
@@ -373,23 +374,18 @@ def _mem_of(lay: _Layout, key) -> Mem:
 
 def instr_text(ins: Instr, d, syntax: PacketSyntax, regs: Mapping[VReg, int], address) -> str:
     """One instruction in the target's syntax: form `d`'s ``asm`` template with registers
-    `regs` (``{o0}`` the name, ``{o0n}`` the number) and ``address(kind, j)`` for memory operands."""
-    fields = {}
-    for kind, ops, specs in (("o", ins.outs, d.outs), ("i", ins.ins, d.ins)):
-        for j, (x, spec) in enumerate(zip(ops, specs)):
-            if isinstance(x, VReg):
-                fields[f"{kind}{j}"] = syntax.operand(spec, syntax.register(x.cls, regs[x]))
-                fields[f"{kind}{j}n"] = str(regs[x])
-            elif isinstance(x, Mem):
-                fields[f"{kind}{j}"] = syntax.operand(spec, address(kind, j))
-            elif isinstance(x, Imm):
-                fields[f"{kind}{j}"] = syntax.operand(spec, int(x.value))
-    if not d.asm:
-        raise AsmError(f"instruction {d.name!r} has no assembly template")
+    `regs` (``{o0}`` the name, ``{o0n}`` the number) and ``address(kind, j)`` for memory operands
+    (filled by `isa_models.core.asm_text.fill_asm`)."""
+    def operand(kind: str, j: int, spec, x) -> tuple[object, object]:
+        if isinstance(x, VReg):
+            return syntax.operand(spec, syntax.register(x.cls, regs[x])), str(regs[x])
+        if isinstance(x, Mem):
+            return syntax.operand(spec, address(kind, j)), None
+        return syntax.operand(spec, int(x.value)), None
     try:
-        return d.asm.format(**fields)
-    except (KeyError, IndexError) as exc:
-        raise AsmError(f"assembly template of {d.name!r} names operand {exc} it does not have") from None
+        return fill_asm(d, ins.outs, ins.ins, operand)
+    except AsmTemplateError as exc:
+        raise AsmError(str(exc)) from None
 
 
 def packet_text(instrs: Sequence[Instr], isa, syntax: PacketSyntax) -> list[str]:

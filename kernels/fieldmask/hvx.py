@@ -25,9 +25,7 @@ so no int32 lane wraps and every shift divides exactly: the kernel is exact.
 
 from __future__ import annotations
 
-from isa_models.core.program import Program
-from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_prepare, rows128_program, \
-    rows128_tiles, splat_b
+from kernels.hvx_common import rows128_kernel, splat_b, zero_words
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
 
@@ -35,20 +33,9 @@ MAX_TILES = 4          # 4 accumulators per tile
 MAX_K = 98_688         # largest multiple of 128 with 21,760 K < 2**31
 
 
-def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
-    """K a multiple of 128 up to 98,688, M a multiple of 128 * tiles."""
-    if dma not in (0, 1):
-        raise ValueError(f"fieldmask/hvx: dma={dma} must be 0 or 1")
-    check_rows128("fieldmask", M, K, tiles=tiles, max_k=MAX_K)
-
-
 def _setup(b, consts):
     return {"m0": splat_b(b, 0x03), "m1": splat_b(b, 0x0C), "m2": splat_b(b, 0x30), "zero": b.tfrsi(0),
             "s2": b.tfrsi(2), "s4": b.tfrsi(4), "s6": b.tfrsi(6)}
-
-
-def _init(b, env):
-    return [b.vsplat_w(env["zero"]) for _ in range(4)]
 
 
 def _unpack(b, env, x):
@@ -75,26 +62,12 @@ def _finish(b, env, accs, qs):
     return [b.vsub_w(s, qs) for s in scaled]
 
 
-def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
-    """The fieldmask Program for an M x K weight (tiles=0: up to 4 tiles of 128 rows share activations)."""
-    check_shape(M, K, tiles=tiles, dma=dma)
-    n = tiles or rows128_tiles(M, MAX_TILES)
-    return rows128_program("fieldmask", M, K, tiles=n, dma=dma, setup=_setup, init=_init, unpack=_unpack,
-                           accumulate=_accumulate, finish=_finish)
-
-
-def prepare(codes, q, *, tiles: int = 0, dma: int = 0):
-    """Buffers: w (rows128), q, qsum."""
-    m, k = codes.shape
-    check_shape(m, k, tiles=tiles)
-    return rows128_prepare("fieldmask", codes, q)
-
-
-KERNEL = hvx_kernel(
-    "fieldmask", "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+KERNEL = rows128_kernel(
+    "fieldmask", max_tiles=MAX_TILES, max_k=MAX_K, setup=_setup, init=zero_words, unpack=_unpack,
+    accumulate=_accumulate, finish=_finish,
     description="ours: four rows per weight byte, fields masked in place (x&3, x&0xC, x&0x30, x) and "
                 "multiplied by vrmpy with one shared activation vector, no shift unit: 2 packets per 512 "
                 "weights; rows recovered by exact shifts, minus sum(q); exact for K <= 98,688",
-    params={"tiles": 0, "dma": 0},
     exactness="exact",
 )
+check_shape, build, prepare = KERNEL.check_shape, KERNEL.build, KERNEL.prepare

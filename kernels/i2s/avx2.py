@@ -20,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.core.program import Program
-from kernels.avx2_common import (avx2_kernel, check_q, const_bytes, i2s_program, int32_rows, q_sum_bytes,
-                                 store_row_sums)
-from workbench.formats import get_format
+from kernels.avx2_common import avx2_kernel, const_bytes, i2s_program, int32_rows, q_sum_bytes, store_row_sums
+from kernels.common import block_chunks, check_tiles, gemv_buffers, int16_bound
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "lane_sums", "bound_holds",
            "diagnose", "QK", "LANES"]
@@ -35,18 +34,14 @@ ROWS = 4          # rows per tile (bitnet.cpp ROW_BLOCK_SIZE on AVX2)
 
 def check_shape(M: int, K: int, *, blocks_per_chunk: int = 32) -> None:
     """K a multiple of 128, M a multiple of 4, 1 <= blocks_per_chunk <= 256."""
-    if K <= 0 or K % QK:
-        raise ValueError(f"i2s/avx2: K={K} is not a positive multiple of {QK}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"i2s/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("i2s/avx2", M, K, k_multiple=QK, rows=ROWS)
     if not 1 <= blocks_per_chunk <= 256:
         raise ValueError(f"i2s/avx2: blocks_per_chunk={blocks_per_chunk} is not in 1..256")
 
 
 def _chunks(K: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
     """(first block, number of blocks) of every int16 accumulation chunk."""
-    nb = K // QK
-    return [(c, min(blocks_per_chunk, nb - c)) for c in range(0, nb, blocks_per_chunk)]
+    return block_chunks(K // QK, blocks_per_chunk)
 
 
 def build(M: int, K: int, *, blocks_per_chunk: int = 32, probe_lanes: bool = False) -> Program:
@@ -93,9 +88,7 @@ def prepare(codes, q, *, blocks_per_chunk: int = 32) -> dict[str, np.ndarray]:
     """Buffers: w (i2s_x86 bytes, gamma 1), q (int8 as bytes), qsum (int32 sum(q)), const."""
     m, k = np.shape(codes)
     check_shape(m, k, blocks_per_chunk=blocks_per_chunk)
-    q = check_q(q, k, "i2s/avx2.prepare")
-    return {"w": get_format("i2s_x86").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": q_sum_bytes(q), "const": _consts()}
+    return gemv_buffers("i2s_x86", codes, q, "i2s/avx2.prepare", qsum=q_sum_bytes, const=_consts())
 
 
 def result(buffers) -> np.ndarray:
@@ -119,21 +112,8 @@ def lane_sums(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
-def bound_holds(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
-    """bool [M]: True for the rows whose int16 lane chunk sums all fit int16 (exact rows)."""
-    s = lane_sums(codes, q, blocks_per_chunk=blocks_per_chunk)
-    return ((s >= -32768) & (s <= 32767)).all(axis=(1, 2))
-
-
-def diagnose(codes, q, row: int, expected: int, got: int, *, blocks_per_chunk: int = 32) -> str:
-    """Name the int16 lanes of `row` whose chunk sums leave int16 (or say none does)."""
-    s = lane_sums(np.asarray(codes)[row:row + 1], q, blocks_per_chunk=blocks_per_chunk)[0]
-    bad = np.argwhere((s < -32768) | (s > 32767))
-    if not len(bad):
-        return "no int16 lane overflows: not an int16 wrap"
-    parts = [f"lane {int(L)}" + (f" of chunk {int(c)}" if s.shape[0] > 1 else "") + f" sums {int(s[c, L])}"
-             for c, L in bad[:3]]
-    return "int16 wrap in " + ", ".join(parts) + (" ..." if len(bad) > 3 else "")
+#: the int16 lane bound: the exact rows (`bound_holds`) and the lanes a row wraps in (`diagnose`)
+bound_holds, diagnose = int16_bound(lane_sums)
 
 
 KERNEL = avx2_kernel(

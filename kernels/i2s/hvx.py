@@ -19,9 +19,7 @@ Exact: a vrmpy word adds 4 products |c*q| <= 256, so a row's word stays below
 
 from __future__ import annotations
 
-from isa_models.core.program import Program
-from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_prepare, rows128_program, \
-    rows128_tiles, splat_b, splat_w
+from kernels.hvx_common import field_codes, rows128_kernel, splat_b, zero_words
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
 
@@ -29,32 +27,8 @@ MAX_TILES = 4          # 4 accumulators per tile: 16 of the 32 vector registers
 MAX_K = 1 << 22
 
 
-def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
-    """K a multiple of 128 (<= 2**22), M a multiple of 128 * tiles."""
-    if dma not in (0, 1):
-        raise ValueError(f"i2s/hvx: dma={dma} must be 0 or 1")
-    check_rows128("i2s", M, K, tiles=tiles, max_k=MAX_K)
-
-
 def _setup(b, consts):
     return {"mask": splat_b(b, 3), "s2": b.tfrsi(2), "s4": b.tfrsi(4), "s6": b.tfrsi(6), "zero": b.tfrsi(0)}
-
-
-def _init(b, env):
-    return [b.vsplat_w(env["zero"]) for _ in range(4)]
-
-
-def _unpack(b, env, x):
-    """Byte codes 0..2 of the four fields: vand 0x03 of x >> 2f (vlsr.ub: per byte)."""
-    codes = [b.vand(x, env["mask"])]
-    for s in ("s2", "s4"):
-        yield
-        shifted = b.vlsr_ub_r(x, env[s])
-        yield
-        codes.append(b.vand(shifted, env["mask"]))
-    yield
-    codes.append(b.vlsr_ub_r(x, env["s6"]))
-    return codes
 
 
 def _accumulate(b, env, codes, act, accs):
@@ -67,26 +41,12 @@ def _finish(b, env, accs, qs):
     return [b.vsub_w(a, qs) for a in accs]
 
 
-def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
-    """The I2_S vrmpy Program for an M x K weight (tiles=0: as many 128-row tiles as divide M, <= 4)."""
-    check_shape(M, K, tiles=tiles, dma=dma)
-    n = tiles or rows128_tiles(M, MAX_TILES)
-    return rows128_program("i2s", M, K, tiles=n, dma=dma, setup=_setup, init=_init, unpack=_unpack,
-                           accumulate=_accumulate, finish=_finish)
-
-
-def prepare(codes, q, *, tiles: int = 0, dma: int = 0):
-    """Buffers: w (rows128), q, qsum."""
-    m, k = codes.shape
-    check_shape(m, k, tiles=tiles)
-    return rows128_prepare("i2s", codes, q)
-
-
-KERNEL = hvx_kernel(
-    "i2s", "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+KERNEL = rows128_kernel(
+    "i2s", max_tiles=MAX_TILES, max_k=MAX_K, setup=_setup, init=zero_words, unpack=field_codes,
+    accumulate=_accumulate, finish=_finish,
     description="bitnet.cpp I2_S MAD kernel on HVX: codes t+1 unpacked by vlsr.ub/vand, "
                 "vrmpy(codes.ub, q.b) into int32 per row, minus sum(q); weights repacked into 128-row "
                 "tiles (kernels.md §1.2, §2.6)",
-    params={"tiles": 0, "dma": 0},
     exactness="exact",
 )
+check_shape, build, prepare = KERNEL.check_shape, KERNEL.build, KERNEL.prepare

@@ -59,13 +59,21 @@ def probe(codes_row, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
     -------
     int64 [chunks * 16]: what each int16 lane held (wrapped), in `lanes` order.
     """
+    return _probe_row(AVX2_LANES, _probe_program, avx2.prepare, avx2.ROWS, avx2.LANES, codes_row, q,
+                      blocks_per_chunk=blocks_per_chunk)
+
+
+def _probe_row(model: LaneModel, program, prepare, rows: int, n_lanes: int, codes_row, q, *,
+               blocks_per_chunk: int) -> np.ndarray:
+    """Run ``program(K, blocks_per_chunk)`` (built with probe_lanes) on `codes_row` as row 0 of a tile
+    of `rows` rows; the int16 lanes (`n_lanes` per chunk) row 0 held before each widening, as int64."""
     codes_row, q = np.asarray(codes_row), np.asarray(q)
-    check_row(AVX2_LANES, codes_row, q)
+    check_row(model, codes_row, q)
     k = codes_row.shape[0]
-    tile = np.zeros((avx2.ROWS, k), np.int8)
+    tile = np.zeros((rows, k), np.int8)
     tile[0] = codes_row
-    out = execute(_probe_program(k, blocks_per_chunk), avx2.prepare(tile, q, blocks_per_chunk=blocks_per_chunk))
-    held = np.asarray(out["lanes"]).view("<i2").reshape(avx2.ROWS, -1, avx2.LANES)[0]
+    out = execute(program(k, blocks_per_chunk), prepare(tile, q, blocks_per_chunk=blocks_per_chunk))
+    held = np.asarray(out["lanes"]).view("<i2").reshape(rows, -1, n_lanes)[0]
     return held.reshape(-1).astype(np.int64)
 
 
@@ -100,14 +108,8 @@ def probe_neon(codes_row, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
     -------
     int64 [chunks * 8]: what each int16 lane held (wrapped), in `lanes_neon` order.
     """
-    codes_row, q = np.asarray(codes_row), np.asarray(q)
-    check_row(NEON_MLAL_LANES, codes_row, q)
-    k = codes_row.shape[0]
-    tile = np.zeros((neon.ROWS_MLAL, k), np.int8)
-    tile[0] = codes_row
-    out = execute(_probe_program_neon(k, blocks_per_chunk), neon.prepare(tile, q))
-    held = np.asarray(out["lanes"]).view("<i2").reshape(neon.ROWS_MLAL, -1, neon.LANES)[0]
-    return held.reshape(-1).astype(np.int64)
+    return _probe_row(NEON_MLAL_LANES, _probe_program_neon, neon.prepare, neon.ROWS_MLAL, neon.LANES, codes_row,
+                      q, blocks_per_chunk=blocks_per_chunk)
 
 
 NEON_MLAL_LANES = LaneModel(

@@ -34,9 +34,9 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_q, int32_rows, q_sum_bytes
+from kernels.common import block_chunks, check_tiles, gemv_buffers, gemv_program, int16_bound, int32_rows, \
+    q_sum_bytes
 from kernels.neon_common import neon_kernel, store_row_sums
-from workbench.formats import get_format
 
 __all__ = ["KERNELS", "SDOT", "MLAL", "build_sdot", "build_mlal", "prepare", "check_shape_sdot",
            "check_shape_mlal", "chunks", "lane_sums", "bound_holds", "diagnose", "QK", "LANES",
@@ -51,38 +51,25 @@ K_MAX_SDOT = 1 << 22   # 256 * K < 2^31: an int32 sdot lane cannot overflow
 SHIFTS = (6, 4, 2, 0)  # sub-vector s holds block elements 16s..16s+15 at bits 7-2s:6-2s
 
 
-def _check(M: int, K: int, rows: int, who: str) -> None:
-    if K <= 0 or K % QK:
-        raise ValueError(f"{who}: K={K} is not a positive multiple of {QK}")
-    if M <= 0 or M % rows:
-        raise ValueError(f"{who}: M={M} is not a positive multiple of {rows} (row tile)")
-
-
 def check_shape_sdot(M: int, K: int) -> None:
-    """K a multiple of 64 (at most 2^22), M a multiple of 8."""
-    _check(M, K, ROWS_SDOT, "i2s/neon")
-    if K > K_MAX_SDOT:
-        raise ValueError(f"i2s/neon: K={K} > {K_MAX_SDOT}: an int32 lane could overflow")
+    """K a multiple of 64 (at most 2^22: an int32 lane cannot overflow), M a multiple of 8."""
+    check_tiles("i2s/neon", M, K, k_multiple=QK, rows=ROWS_SDOT, k_max=K_MAX_SDOT)
 
 
 def check_shape_mlal(M: int, K: int, *, blocks_per_chunk: int = 32) -> None:
     """K a multiple of 64, M a multiple of 4, 1 <= blocks_per_chunk <= 256."""
-    _check(M, K, ROWS_MLAL, "i2s_mlal/neon")
+    check_tiles("i2s_mlal/neon", M, K, k_multiple=QK, rows=ROWS_MLAL)
     if not 1 <= blocks_per_chunk <= 256:
         raise ValueError(f"i2s_mlal/neon: blocks_per_chunk={blocks_per_chunk} is not in 1..256")
 
 
 def chunks(K: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
     """(first block, number of blocks) of every int16 accumulation chunk of a row of length K."""
-    nb = K // QK
-    return [(c, min(blocks_per_chunk, nb - c)) for c in range(0, nb, blocks_per_chunk)]
+    return block_chunks(K // QK, blocks_per_chunk)
 
 
 def _program(kernel: str, M: int, K: int, rows: int, **meta):
-    b = ProgramBuilder(ISA, f"{kernel}_neon_{M}x{K}", kernel=kernel, M=M, K=K, format="i2s_arm", rows=rows,
-                       **meta)
-    return (b, b.buffer("w", get_format("i2s_arm").nbytes(M, K)), b.buffer("q", K), b.buffer("qsum", 4),
-            b.buffer("acc", 4 * M, role="output"))
+    return gemv_program(ISA, kernel, M, K, "i2s_arm", buffers=[("qsum", 4)], rows=rows, **meta)
 
 
 def _codes(b: ProgramBuilder, x, mask) -> list:
@@ -146,11 +133,8 @@ def build_mlal(M: int, K: int, *, blocks_per_chunk: int = 32, probe_lanes: bool 
 
 def prepare(codes, q, **params) -> dict[str, np.ndarray]:
     """Buffers: w (i2s_arm bytes, gamma 1), q (int8 as bytes), qsum (int32 sum(q))."""
-    m, k = np.shape(codes)
-    _check(m, k, 1, "i2s/neon.prepare")
-    q = check_q(q, k, "i2s/neon.prepare")
-    return {"w": get_format("i2s_arm").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": q_sum_bytes(q)}
+    check_tiles("i2s/neon.prepare", *np.shape(codes), k_multiple=QK, rows=1)
+    return gemv_buffers("i2s_arm", codes, q, "i2s/neon.prepare", qsum=q_sum_bytes)
 
 
 def lane_sums(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
@@ -168,21 +152,8 @@ def lane_sums(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
     return np.stack([per_block[:, f:f + n].sum(axis=1) for f, n in chunks(k, blocks_per_chunk)], axis=1)
 
 
-def bound_holds(codes, q, *, blocks_per_chunk: int = 32) -> np.ndarray:
-    """bool [M]: True for the rows whose int16 lane chunk sums all fit int16 (exact rows)."""
-    s = lane_sums(codes, q, blocks_per_chunk=blocks_per_chunk)
-    return ((s >= -32768) & (s <= 32767)).all(axis=(1, 2))
-
-
-def diagnose(codes, q, row: int, expected: int, got: int, *, blocks_per_chunk: int = 32) -> str:
-    """Name the int16 lanes of `row` whose chunk sums leave int16 (or say none does)."""
-    s = lane_sums(np.asarray(codes)[row:row + 1], q, blocks_per_chunk=blocks_per_chunk)[0]
-    bad = np.argwhere((s < -32768) | (s > 32767))
-    if not len(bad):
-        return "no int16 lane overflows: not an int16 wrap"
-    parts = [f"lane {int(L)}" + (f" of chunk {int(c)}" if s.shape[0] > 1 else "") + f" sums {int(s[c, L])}"
-             for c, L in bad[:3]]
-    return "int16 wrap in " + ", ".join(parts) + (" ..." if len(bad) > 3 else "")
+#: the int16 lane bound: the exact rows (`bound_holds`) and the lanes a row wraps in (`diagnose`)
+bound_holds, diagnose = int16_bound(lane_sums)
 
 
 SDOT = neon_kernel(

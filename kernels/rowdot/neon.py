@@ -40,12 +40,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_q
+from kernels.common import gemv_buffers, gemv_program
 from kernels.neon_common import neon_kernel, store_row_sums
-from workbench.formats import get_format
 from workbench.formats.rows4 import ROWS
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "COLS", "K_MAX", "MASKS", "SHIFTS"]
@@ -74,12 +72,8 @@ def build(M: int, K: int, *, groups: int = 4, unroll: int = 2) -> Program:
     """The rowdot Program for an M x K weight."""
     check_shape(M, K, groups=groups, unroll=unroll)
     rows_per_block = ROWS * groups
-    b = ProgramBuilder(ISA, f"rowdot_neon_{M}x{K}", kernel="rowdot", M=M, K=K, format="rows4",
-                       groups=groups, unroll=unroll, rows=rows_per_block)
-    w = b.buffer("w", get_format("rows4").nbytes(M, K))
-    q = b.buffer("q", K)
-    qsum = b.buffer("qsum", 16)                         # int32 [S, S, S, 0]
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, qsum, acc_out = gemv_program(ISA, "rowdot", M, K, "rows4", buffers=[("qsum", 16)],  # int32 [S, S, S, 0]
+                                          groups=groups, unroll=unroll, rows=rows_per_block)
     masks = [b.movi_16b(m, comment=f"0x{m:02X} per byte") for m in MASKS]
     offset = b.ld1_16b(qsum[0], comment="[S, S, S, 0]: the t+1 offset of rows 4g..4g+2")
     nb = K // COLS
@@ -138,10 +132,13 @@ def prepare(codes, q, *, groups: int = 4, unroll: int = 2) -> dict[str, np.ndarr
     """Buffers: w (rows4 bytes, gamma 1), q, qsum (int32 [S, S, S, 0] with S = sum(q))."""
     m, k = np.shape(codes)
     check_shape(m, k, groups=groups, unroll=unroll)
-    q = check_q(q, k, "rowdot/neon.prepare")
+    return gemv_buffers("rows4", codes, q, "rowdot/neon.prepare", qsum=_qsum)
+
+
+def _qsum(q: np.ndarray) -> np.ndarray:
+    """int32 [S, S, S, 0] with S = sum(q): the t + 1 rows' correction (the top row is t itself)."""
     s = int(q.astype(np.int64).sum())
-    return {"w": get_format("rows4").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": np.array([s, s, s, 0], "<i4").view(np.uint8)}
+    return np.array([s, s, s, 0], "<i4").view(np.uint8)
 
 
 KERNEL = neon_kernel(

@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_q
+from kernels.common import check_tiles, gemv_buffers, gemv_program
 from kernels.neon_common import neon_kernel, store_row_sums
-from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "QK", "ROWS"]
 
@@ -39,20 +37,14 @@ K_MAX = 1 << 24
 
 def check_shape(M: int, K: int) -> None:
     """K a multiple of 64 up to 2^24, M a multiple of 4."""
-    if K <= 0 or K % QK or K > K_MAX:
-        raise ValueError(f"sdot/neon: K={K} is not a positive multiple of {QK} up to {K_MAX}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"sdot/neon: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("sdot/neon", M, K, k_multiple=QK, rows=ROWS, k_max=K_MAX)
 
 
 def build(M: int, K: int) -> Program:
     """The decoded-code sdot Program for an M x K weight."""
     check_shape(M, K)
     nb, row_bytes = K // QK, K // 4
-    b = ProgramBuilder(ISA, f"sdot_neon_{M}x{K}", kernel="sdot", M=M, K=K, format="i2s_arm", rows=ROWS)
-    w = b.buffer("w", get_format("i2s_arm").nbytes(M, K))
-    q = b.buffer("q", K)
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, acc_out = gemv_program(ISA, "sdot", M, K, "i2s_arm", rows=ROWS)
     mask = b.movi_16b(0x03, comment="0x03 per byte")
     one = b.movi_16b(0x01, comment="1 per byte: t = c - 1")
     with b.loop("t", M // ROWS, parallel=True) as t:
@@ -74,8 +66,7 @@ def prepare(codes, q) -> dict[str, np.ndarray]:
     """Buffers: w (i2s_arm bytes, gamma 1) and q."""
     m, k = np.shape(codes)
     check_shape(m, k)
-    q = check_q(q, k, "sdot/neon.prepare")
-    return {"w": get_format("i2s_arm").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy()}
+    return gemv_buffers("i2s_arm", codes, q, "sdot/neon.prepare")
 
 
 KERNEL = neon_kernel(

@@ -32,7 +32,8 @@ from isa_models.avx2 import ISA
 from isa_models.core.program import Program
 from isa_models.core.builder import ProgramBuilder
 from kernels.avx2_common import avx2_kernel, check_q, const_bytes
-from kernels.tmac.tables import build_tables
+from kernels.common import rounded_rows
+from kernels.tmac.tables import build_tables, check_tmac_shape, table_buffers
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "build_tables", "tile_weights",
@@ -44,12 +45,7 @@ ROWS = 32
 
 def check_shape(M: int, K: int, *, act_group: int = 64) -> None:
     """M a multiple of 32, act_group a multiple of 8 dividing K."""
-    if act_group <= 0 or act_group % 8:
-        raise ValueError(f"tmac/avx2: act_group={act_group} is not a positive multiple of 8")
-    if K <= 0 or K % act_group:
-        raise ValueError(f"tmac/avx2: K={K} is not a positive multiple of act_group={act_group}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"tmac/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tmac_shape("tmac/avx2", M, K, act_group=act_group, rows=ROWS)
 
 
 def build(M: int, K: int, *, act_group: int = 64) -> Program:
@@ -105,17 +101,12 @@ def prepare(codes, q, *, act_group: int = 64) -> dict[str, np.ndarray]:
     m, k = np.shape(codes)
     check_shape(m, k, act_group=act_group)
     q = check_q(q, k, "tmac/avx2.prepare")
-    qlut, ls = build_tables(q, act_group)
-    half_qsum = np.float32(0.5) * np.float32(int(q.astype(np.int64).sum()))
-    return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k),
-            "lut": qlut.view(np.uint8).reshape(-1), "lut_scale": ls.astype("<f4").view(np.uint8),
-            "half_qsum": np.array([half_qsum], "<f4").view(np.uint8),
+    return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k), **table_buffers(q, act_group),
             "const": const_bytes(np.full(32, 0x0F, np.uint8), np.full(8, 0.5, "<f4"))}
 
 
-def result(buffers) -> np.ndarray:
-    """int32 [M]: rint of the Program's fp32 y = 0.5 * sum_g ls_g * acc_g - 0.5 * sum(q)."""
-    return np.rint(np.asarray(buffers["y"]).view("<f4")).astype(np.int32)
+#: int32 [M]: rint of the Program's fp32 y = 0.5 * sum_g ls_g * acc_g - 0.5 * sum(q)
+result = rounded_rows
 
 
 #: Measured by `kernels.verify.measure_error(KERNEL)` (re-run it to refresh; tests/kernels/test_tmac_avx2.py

@@ -39,9 +39,9 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_q
+from kernels.common import check_q, rounded_rows
 from kernels.neon_common import neon_kernel
-from kernels.tmac.tables import G, build_tables
+from kernels.tmac.tables import G, check_tmac_shape, table_buffers
 from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "result", "check_shape", "tile_weights", "MEASURED_ERROR",
@@ -53,12 +53,7 @@ TILE = 32        # rows per parallel tile (two vectors share each table)
 
 def check_shape(M: int, K: int, *, act_group: int = 64) -> None:
     """M a multiple of 32, act_group a multiple of 8 dividing K."""
-    if act_group <= 0 or act_group % (2 * G):
-        raise ValueError(f"tmac/neon: act_group={act_group} is not a positive multiple of {2 * G}")
-    if K <= 0 or K % act_group:
-        raise ValueError(f"tmac/neon: K={K} is not a positive multiple of act_group={act_group}")
-    if M <= 0 or M % TILE:
-        raise ValueError(f"tmac/neon: M={M} is not a positive multiple of {TILE} (row tile)")
+    check_tmac_shape("tmac/neon", M, K, act_group=act_group, rows=TILE)
 
 
 def build(M: int, K: int, *, act_group: int = 64) -> Program:
@@ -125,17 +120,12 @@ def prepare(codes, q, *, act_group: int = 64) -> dict[str, np.ndarray]:
     m, k = np.shape(codes)
     check_shape(m, k, act_group=act_group)
     q = check_q(q, k, "tmac/neon.prepare")
-    qlut, ls = build_tables(q, act_group)
-    half_qsum = np.float32(0.5) * np.float32(int(q.astype(np.int64).sum()))
-    return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k),
-            "lut": qlut.view(np.uint8).reshape(-1), "lut_scale": ls.astype("<f4").view(np.uint8),
-            "half_qsum": np.array([half_qsum], "<f4").view(np.uint8),
+    return {"w": tile_weights(get_format("tmac").pack(codes, gamma=1.0), m, k), **table_buffers(q, act_group),
             "const": np.full(4, 0.5, "<f4").view(np.uint8)}
 
 
-def result(buffers) -> np.ndarray:
-    """int32 [M]: rint of the Program's fp32 y = 0.5 * sum_g ls_g * s_g - 0.5 * sum(q)."""
-    return np.rint(np.asarray(buffers["y"]).view("<f4")).astype(np.int32)
+#: int32 [M]: rint of the Program's fp32 y = 0.5 * sum_g ls_g * s_g - 0.5 * sum(q)
+result = rounded_rows
 
 
 #: Measured by `kernels.verify.measure_error(KERNEL)` (re-run it to refresh;

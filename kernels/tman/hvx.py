@@ -37,9 +37,8 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.hvx import ISA
-from kernels.common import check_q
+from kernels.common import check_tiles, gemv_buffers, gemv_program
 from kernels.hvx_common import VBYTES, hvx_kernel, weight_placement, int32_rows, qsum_vector, splat_b, vector_consts
-from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "lut_consts", "ROWS", "MAX_K"]
 
@@ -53,10 +52,7 @@ def check_shape(M: int, K: int, *, unroll: int = 16, dma: int = 0) -> None:
         raise ValueError(f"tman/hvx: dma={dma} must be 0 or 1")
     if unroll <= 0:
         raise ValueError(f"tman/hvx: unroll={unroll} is not positive")
-    if K <= 0 or K % 128 or K > MAX_K:
-        raise ValueError(f"tman/hvx: K={K} is not a positive multiple of 128 up to {MAX_K}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"tman/hvx: M={M} is not a positive multiple of {ROWS} (chunk of byte lanes)")
+    check_tiles("tman/hvx", M, K, k_multiple=128, rows=ROWS, k_max=MAX_K)
 
 
 def steps_per_iteration(K: int, unroll: int) -> int:
@@ -109,14 +105,9 @@ def build(M: int, K: int, *, unroll: int = 16, dma: int = 0) -> Program:
     """
     check_shape(M, K, unroll=unroll, dma=dma)
     unroll = steps_per_iteration(K, unroll)
-    b = ProgramBuilder(ISA, f"tman_hvx_{M}x{K}", kernel="tman", M=M, K=K, format="tman", rows=ROWS,
-                       **weight_placement(dma))
-    w = b.buffer("w", get_format("tman").nbytes(M, K))
-    q = b.buffer("q", K)
-    qsum = b.buffer("qsum", VBYTES)
-    consts = b.buffer("const", 17 * VBYTES, role="const")
-    lut = b.buffer("lut", K // 16 * VBYTES, role="scratch")
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, qsum, consts, lut, acc_out = gemv_program(
+        ISA, "tman", M, K, "tman", rows=ROWS, **weight_placement(dma),
+        buffers=[("qsum", VBYTES), ("const", 17 * VBYTES, "const"), ("lut", K // 16 * VBYTES, "scratch")])
     _build_luts(b, q, consts, lut, K)
     mask = splat_b(b, 0x0F)
     four, one, zero = b.tfrsi(4), b.tfrsi(1), b.tfrsi(0)
@@ -191,9 +182,7 @@ def prepare(codes, q, *, unroll: int = 16, dma: int = 0) -> dict[str, np.ndarray
     """Buffers: w (tman, gamma 1), q, qsum (sum(q) per word), const (signs and gather indices)."""
     m, k = np.shape(codes)
     check_shape(m, k, unroll=unroll, dma=dma)
-    q = check_q(q, k, "tman/hvx.prepare")
-    return {"w": get_format("tman").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": qsum_vector(q), "const": lut_consts()}
+    return gemv_buffers("tman", codes, q, "tman/hvx.prepare", qsum=qsum_vector, const=lut_consts())
 
 
 KERNEL = hvx_kernel(

@@ -20,10 +20,8 @@ import numpy as np
 
 from isa_models.avx2 import ISA
 from isa_models.core.program import Program
-from isa_models.core.builder import ProgramBuilder
-from kernels.avx2_common import avx2_kernel, check_q, const_bytes, store_row_sums
-from kernels.common import block_sums
-from workbench.formats import get_format
+from kernels.avx2_common import avx2_kernel, const_bytes, store_row_sums
+from kernels.common import block_sums, check_tiles, gemv_buffers, gemv_program
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "block_sums"]
 
@@ -34,22 +32,15 @@ ROWS = 4
 
 def check_shape(M: int, K: int) -> None:
     """K a multiple of 256, M a multiple of 4."""
-    if K <= 0 or K % QK_K:
-        raise ValueError(f"tq2/avx2: K={K} is not a positive multiple of {QK_K}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"tq2/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("tq2/avx2", M, K, k_multiple=QK_K, rows=ROWS)
 
 
 def build(M: int, K: int) -> Program:
     """The TQ2_0 Program for an M x K weight."""
     check_shape(M, K)
     nb = K // QK_K
-    b = ProgramBuilder(ISA, f"tq2_avx2_{M}x{K}", kernel="tq2", M=M, K=K, format="tq2_0", rows=ROWS)
-    w = b.buffer("w", get_format("tq2_0").nbytes(M, K))
-    q = b.buffer("q", K)
-    bsums = b.buffer("bsums", 2 * (K // 16))
-    consts = b.buffer("const", 64, role="const")
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, bsums, consts, acc_out = gemv_program(ISA, "tq2", M, K, "tq2_0", rows=ROWS,
+                                                   buffers=[("bsums", 2 * (K // 16)), ("const", 64, "const")])
     mask = b.vmovdqu_load_ymm(consts[0], comment="0x03 per byte")
     with b.loop("t", M // ROWS, parallel=True) as t:
         acc32 = [b.vpxor_zero_ymm() for _ in range(ROWS)]
@@ -73,9 +64,8 @@ def prepare(codes, q) -> dict[str, np.ndarray]:
     """Buffers: w (tq2_0 bytes, gamma 1), q, bsums (int16 per 16 activations), const."""
     m, k = np.shape(codes)
     check_shape(m, k)
-    q = check_q(q, k, "tq2/avx2.prepare")
-    return {"w": get_format("tq2_0").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "bsums": block_sums(q), "const": const_bytes(np.full(32, 3, np.uint8), np.ones(16, "<i2"))}
+    return gemv_buffers("tq2_0", codes, q, "tq2/avx2.prepare", bsums=block_sums,
+                        const=const_bytes(np.full(32, 3, np.uint8), np.ones(16, "<i2")))
 
 
 KERNEL = avx2_kernel(

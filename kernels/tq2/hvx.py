@@ -14,9 +14,7 @@ Exact: a word adds 4 products |t*q| <= 128 per step, so |row| <= 128 * K < 2**31
 
 from __future__ import annotations
 
-from isa_models.core.program import Program
-from kernels.hvx_common import check_rows128, hvx_kernel, int32_rows, rows128_prepare, rows128_program, \
-    rows128_tiles, splat_b
+from kernels.hvx_common import field_codes, rows128_kernel, splat_b, zero_words
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "MAX_TILES", "MAX_K"]
 
@@ -24,32 +22,14 @@ MAX_TILES = 4
 MAX_K = 1 << 22
 
 
-def check_shape(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> None:
-    """K a multiple of 128 (<= 2**22), M a multiple of 128 * tiles."""
-    if dma not in (0, 1):
-        raise ValueError(f"tq2/hvx: dma={dma} must be 0 or 1")
-    check_rows128("tq2", M, K, tiles=tiles, max_k=MAX_K)
-
-
 def _setup(b, consts):
     return {"mask": splat_b(b, 3), "one": splat_b(b, 1), "s2": b.tfrsi(2), "s4": b.tfrsi(4),
             "s6": b.tfrsi(6), "zero": b.tfrsi(0)}
 
 
-def _init(b, env):
-    return [b.vsplat_w(env["zero"]) for _ in range(4)]
-
-
 def _unpack(b, env, x):
     """Signed codes t of the four fields: (x >> 2f) & 3, minus 1 (yields after each instruction)."""
-    codes = [b.vand(x, env["mask"])]
-    for s in ("s2", "s4"):
-        yield
-        shifted = b.vlsr_ub_r(x, env[s])
-        yield
-        codes.append(b.vand(shifted, env["mask"]))
-    yield
-    codes.append(b.vlsr_ub_r(x, env["s6"]))
+    codes = yield from field_codes(b, env, x)
     signed = []
     for c in codes:
         yield
@@ -67,25 +47,11 @@ def _finish(b, env, accs, qs):
     return accs
 
 
-def build(M: int, K: int, *, tiles: int = 0, dma: int = 0) -> Program:
-    """The TQ2_0-style Program for an M x K weight."""
-    check_shape(M, K, tiles=tiles, dma=dma)
-    n = tiles or rows128_tiles(M, MAX_TILES)
-    return rows128_program("tq2", M, K, tiles=n, dma=dma, setup=_setup, init=_init, unpack=_unpack,
-                           accumulate=_accumulate, finish=_finish)
-
-
-def prepare(codes, q, *, tiles: int = 0, dma: int = 0):
-    """Buffers: w (rows128), q, qsum (unused by the arithmetic, kept for the shared skeleton)."""
-    m, k = codes.shape
-    check_shape(m, k, tiles=tiles)
-    return rows128_prepare("tq2", codes, q)
-
-
-KERNEL = hvx_kernel(
-    "tq2", "rows128", build=build, prepare=prepare, check_shape=check_shape, result=int32_rows,
+KERNEL = rows128_kernel(
+    "tq2", max_tiles=MAX_TILES, max_k=MAX_K, setup=_setup, init=zero_words, unpack=_unpack,
+    accumulate=_accumulate, finish=_finish,
     description="TQ2_0-style kernel in ggml-hexagon's manner: 2-bit codes t+1 unpacked by vlsr.ub/vand, "
                 "vsub.b 1, vrmpy(t.b, q.b) into int32 (kernels.md §2.6, §3.3); 128-row HVX tiles",
-    params={"tiles": 0, "dma": 0},
     exactness="exact",
 )
+check_shape, build, prepare = KERNEL.check_shape, KERNEL.build, KERNEL.prepare

@@ -28,9 +28,8 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import block_sums, check_q
+from kernels.common import block_sums, check_tiles, gemv_buffers, gemv_program
 from kernels.neon_common import neon_kernel, store_row_sums
-from workbench.formats import get_format
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape"]
 
@@ -41,13 +40,8 @@ K_MAX = 1 << 22
 
 
 def check_shape(M: int, K: int) -> None:
-    """K a multiple of 256 (at most 2^22), M a multiple of 4."""
-    if K <= 0 or K % QK_K:
-        raise ValueError(f"tq2/neon: K={K} is not a positive multiple of {QK_K}")
-    if K > K_MAX:
-        raise ValueError(f"tq2/neon: K={K} > {K_MAX}: an int32 lane could overflow")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"tq2/neon: M={M} is not a positive multiple of {ROWS} (row tile)")
+    """K a multiple of 256 (at most 2^22: an int32 lane cannot overflow), M a multiple of 4."""
+    check_tiles("tq2/neon", M, K, k_multiple=QK_K, rows=ROWS, k_max=K_MAX)
 
 
 def _block(b: ProgramBuilder, w, q, bsums, base, j, m3):
@@ -69,11 +63,7 @@ def build(M: int, K: int) -> Program:
     """The TQ2_0 Program for an M x K weight."""
     check_shape(M, K)
     nb = K // QK_K
-    b = ProgramBuilder(ISA, f"tq2_neon_{M}x{K}", kernel="tq2", M=M, K=K, format="tq2_0", rows=ROWS)
-    w = b.buffer("w", get_format("tq2_0").nbytes(M, K))
-    q = b.buffer("q", K)
-    bsums = b.buffer("bsums", 2 * (K // 16))
-    acc_out = b.buffer("acc", 4 * M, role="output")
+    b, w, q, bsums, acc_out = gemv_program(ISA, "tq2", M, K, "tq2_0", buffers=[("bsums", 2 * (K // 16))], rows=ROWS)
     m3 = b.movi_16b(3, comment="0x03 per byte")
     with b.loop("t", M // ROWS, parallel=True) as t:
         acc32 = [b.movi_zero_16b() for _ in range(ROWS)]
@@ -89,9 +79,7 @@ def prepare(codes, q) -> dict[str, np.ndarray]:
     """Buffers: w (tq2_0 bytes, gamma 1), q, bsums (int16 per 16 activations)."""
     m, k = np.shape(codes)
     check_shape(m, k)
-    q = check_q(q, k, "tq2/neon.prepare")
-    return {"w": get_format("tq2_0").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "bsums": block_sums(q)}
+    return gemv_buffers("tq2_0", codes, q, "tq2/neon.prepare", bsums=block_sums)
 
 
 KERNEL = neon_kernel(

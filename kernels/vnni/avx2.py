@@ -35,8 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from isa_models.core.program import Program
-from kernels.avx2_common import avx2_kernel, check_q, const_bytes, i2s_program, q_sum_bytes, store_row_sums
-from workbench.formats import get_format
+from kernels.avx2_common import avx2_kernel, const_bytes, i2s_program, q_sum_bytes, store_row_sums
+from kernels.common import check_tiles, gemv_buffers
 
 __all__ = ["KERNEL", "build", "prepare", "check_shape", "QK"]
 
@@ -51,10 +51,7 @@ def check_shape(M: int, K: int, *, chains: int = 2, rows_per_block: int = 1) -> 
     """K a multiple of 128 and <= 2^21, M a multiple of 4, chains in 1..2, rows_per_block 1 or 2
     (2 only with chains 1: 2 rows x 4 accumulators, 4 masks, 2 weight and 1 activation register and
     a field temporary fill the 16 ymm registers)."""
-    if K <= 0 or K % QK or K > K_MAX:
-        raise ValueError(f"vnni/avx2: K={K} is not a positive multiple of {QK} up to {K_MAX}")
-    if M <= 0 or M % ROWS:
-        raise ValueError(f"vnni/avx2: M={M} is not a positive multiple of {ROWS} (row tile)")
+    check_tiles("vnni/avx2", M, K, k_multiple=QK, rows=ROWS, k_max=K_MAX)
     if chains not in (1, 2):
         raise ValueError(f"vnni/avx2: chains={chains} must be 1 or 2 (accumulator sets per row)")
     if rows_per_block not in (1, 2) or rows_per_block == 2 and chains != 1:
@@ -125,9 +122,8 @@ def prepare(codes, q, *, chains: int = 2, rows_per_block: int = 1) -> dict[str, 
     """Buffers: w (i2s_x86 bytes, gamma 1), q, qsum (int32 sum(q)), const (the four field masks)."""
     m, k = np.shape(codes)
     check_shape(m, k, chains=chains, rows_per_block=rows_per_block)
-    q = check_q(q, k, "vnni/avx2.prepare")
-    return {"w": get_format("i2s_x86").pack(codes, gamma=1.0), "q": q.view(np.uint8).copy(),
-            "qsum": q_sum_bytes(q), "const": const_bytes(*(np.full(32, m_, np.uint8) for m_ in MASKS))}
+    return gemv_buffers("i2s_x86", codes, q, "vnni/avx2.prepare", qsum=q_sum_bytes,
+                        const=const_bytes(*(np.full(32, m_, np.uint8) for m_ in MASKS)))
 
 
 KERNEL = avx2_kernel(

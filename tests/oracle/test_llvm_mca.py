@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -22,41 +21,12 @@ if shutil.which("gcc") is None or shutil.which("llvm-mca") is None:
 
 from kernels.codegen.c_emit import emit_asm, innermost_loops  # noqa: E402
 from kernels.registry import kernels  # noqa: E402
+from tests.oracle.mca_regions import llvm_mca, region_bodies  # noqa: E402
 
 #: Instructions whose count in the compiled loop must equal the Program's (the kernel's core work).
 CORE = ("vpshufb", "vpmaddubsw", "vpmaddwd", "vpdpbusd", "vpsadbw")
 #: Mnemonics the compiler may add, drop or rewrite (moves, loads, zeroing, shifts by zero).
 FLEXIBLE = re.compile(r"^(vmov|vbroadcast|vpbroadcast|vpxor|vpsllw|vpand|vpor|vinserti|vextracti)")
-
-
-def llvm_mca(asm: str, cpu: str, *, iterations: int = 200) -> list[dict]:
-    """Run llvm-mca on `asm`; per code region: name, iterations, instructions, cycles."""
-    proc = subprocess.run(["llvm-mca", "-mtriple=x86_64", f"-mcpu={cpu}", f"-iterations={iterations}",
-                           "-all-views=false", "-summary-view"], input=asm, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[:2000]
-    regions = []
-    for block in re.split(r"\n\[\d+\] Code Region - ", "\n" + proc.stdout)[1:]:
-        name = block.splitlines()[0].strip()
-        num = {k: int(re.search(rf"^{k}:\s+(\d+)", block, re.M).group(1))
-               for k in ("Iterations", "Instructions", "Total Cycles")}
-        regions.append({"name": name, "iterations": num["Iterations"], "instructions": num["Instructions"],
-                        "cycles": num["Total Cycles"]})
-    return regions
-
-
-def region_bodies(asm: str) -> dict[str, list[str]]:
-    """Region name -> mnemonics of its instructions, from the LLVM-MCA-BEGIN/END framing."""
-    out, name = {}, None
-    for line in asm.splitlines():
-        s = line.strip()
-        if s.startswith("# LLVM-MCA-BEGIN"):
-            name = s.split(None, 2)[2]
-            out[name] = []
-        elif s.startswith("# LLVM-MCA-END"):
-            name = None
-        elif name is not None and s and not s.startswith(("#", ".")) and not s.endswith(":"):
-            out[name].append(s.split()[0])
-    return out
 
 
 def program_mnemonics(program, stack) -> list[str]:

@@ -1,50 +1,40 @@
-"""The NEON kernels of bitnet.cpp and ggml (i2s, i2s_mlal, tl1, tq2), as emitted C run under
-qemu-aarch64, equal their functional runs bit for bit on all four 2B-4T shapes; their inner loops
-come out of clang-19 as llvm-mca-ready assembly.
+"""Every registered NEON kernel, as emitted C run under qemu-aarch64, equals its functional run bit
+for bit on all four 2B-4T shapes; its inner loops come out of clang-19 as llvm-mca-ready assembly.
 
 Oracle tier (DESIGN.md §3, use 3; issue 11 deliverable 4). Each kernel's Program is emitted for the
 aarch64_neon codegen target, compiled statically once per shape (`kernels.codegen.StandaloneKernel`),
-and run behind the target's emulator prefix on real 2B-4T weights with a realistic and an extreme
+and run behind the target's emulator prefix on 2B-4T weights with a realistic and an extreme
 activation row (TL1, whose functional run is slow: the extreme row only). Every output buffer must
 be byte-identical to `isa_models.core.execute`'s (the extreme row drives i2s_mlal's int16 lanes
-past their range, so the wraps are compared too), and every row inside the kernel's bound equal to
-`workbench.reference.ternary_matvec`. Skips when the compiler or qemu-aarch64 is missing (CI
-installs both).
+past their range, so the wraps are compared too; T-MAC's fp32 y is compared bit for bit), and for
+every kernel that is not lossy every row inside its bound equals `workbench.reference.ternary_matvec`.
+Skips when the compiler or qemu-aarch64 is missing (CI installs both).
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
-from kernels.codegen.targets import get_target
-from workbench.errors import UnknownNameError
+from tests.oracle.emulated_kernels import PROJECTIONS, emulate_2b4t, installed_target
 
-try:
-    TARGET = get_target("aarch64_neon")
-except UnknownNameError:
-    pytest.skip("no aarch64_neon codegen target", allow_module_level=True)
-_MISSING = [tool for tool in (TARGET.compilers[0], *(TARGET.emulator or ())[:1]) if shutil.which(tool) is None]
-if _MISSING:
-    pytest.skip(f"needs {', '.join(_MISSING)} (make test installs them)", allow_module_level=True)
+TARGET = installed_target("aarch64_neon")
 
-from isa_models.core.execute import execute  # noqa: E402
-from kernels.codegen import StandaloneKernel  # noqa: E402
 from kernels.codegen.c_emit import emit_asm, innermost_loops  # noqa: E402
-from kernels.registry import get  # noqa: E402
-from kernels.verify import activation_cases  # noqa: E402
-from workbench.reference import get_preset, random_linear, ternary_matvec  # noqa: E402
+from kernels.registry import get, kernels  # noqa: E402
+from tests.oracle.mca_regions import llvm_mca, region_bodies  # noqa: E402
+from workbench.reference import ternary_matvec  # noqa: E402
 
-KERNELS = ("i2s", "i2s_mlal", "tl1", "tq2")
-PROJECTIONS = {"q": (2560, 2560), "k": (640, 2560), "gate": (6912, 2560), "down": (2560, 6912)}
+KERNELS = tuple(spec.name for spec in kernels("neon"))
 #: the instruction that does each kernel's work: it must survive compilation into the inner loop
-CORE = {"i2s": "sdot", "i2s_mlal": "smlal", "tl1": "tbl", "tq2": "sdot"}
-#: kernel, projection pairs whose functional run takes over 5 s here (TL1's per-step Python loop)
-SLOW = {("tl1", "gate"), ("tl1", "down"), ("tl1", "q"), ("tl1", "k")}
+CORE = {"i2s": "sdot", "i2s_mlal": "smlal", "tl1": "tbl", "tq2": "sdot", "rowdot": "sdot", "sdot": "sdot",
+        "addsub": "sadalp", "tmac": "tbl"}
+#: kernels whose functional run is slow (TL1's per-step Python loop): the extreme row only
+ONE_ROW = {"tl1"}
+#: kernel, projection pairs whose functional run and emulation take 4 s or more here
+SLOW = {("tl1", "gate"), ("tl1", "down"), ("tl1", "q"), ("tl1", "k"), ("tmac", "gate"), ("tmac", "down")}
 
 
 def _cases():
@@ -57,54 +47,26 @@ def _cases():
 @pytest.mark.parametrize("name, proj", list(_cases()))
 def test_qemu_equals_functional_on_2b4t(name, proj):
     spec = get(name, "neon")
-    config = get_preset("bitnet-b1.58-2B-4T")
-    m, k = config.projection_shape(proj)
-    assert (m, k) == PROJECTIONS[proj]
-    program = spec.build(m, k, **spec.params)
-    runner = StandaloneKernel(program)
-    assert runner.prefix and runner.prefix[0].startswith("qemu-aarch64") or not runner.prefix
-    codes = random_linear(config, 0, proj, seed=0).codes.copy()
-    codes[0], codes[1] = 1, -1
-    kinds = ("extreme",) if (name, proj) in SLOW else ("realistic", "extreme")    # one slow functional run
-    for kind, q in activation_cases(k, seed=k, kinds=kinds).items():
-        buffers = spec.prepare(codes, q, **spec.params)
-        want, got = execute(program, buffers), runner(buffers)
-        for buf in program.buffers.values():
-            if buf.role == "output":
-                diff = np.flatnonzero(got[buf.name] != want[buf.name])
-                assert not diff.size, f"{name} {m}x{k} {kind}: buffer {buf.name!r} differs from byte {diff[:1]}"
-        assert np.array_equal(spec.result(got), spec.result(want))
-        exact = ternary_matvec(q[None], codes)[0]
-        inside = spec.bound_holds(codes, q, **spec.params) if spec.bound_holds else np.ones(m, bool)
-        assert np.array_equal(spec.result(got)[inside], exact[inside])     # and the reference, in the bound
-
-
-def _mnemonics(asm: str) -> dict[str, list[str]]:
-    out, name = {}, None
-    for line in asm.splitlines():
-        s = line.strip()
-        if s.startswith("# LLVM-MCA-BEGIN"):
-            name = s.split(None, 2)[2]
-            out[name] = []
-        elif s.startswith("# LLVM-MCA-END"):
-            name = None
-        elif name is not None and s and not s.startswith(("//", ".")) and not s.endswith(":"):
-            out[name].append(s.split()[0])
-    return out
+    kinds = ("extreme",) if name in ONE_ROW else ("realistic", "extreme")
+    runner, codes, rows = emulate_2b4t(spec, proj, kinds=kinds)
+    assert not runner.prefix or runner.prefix[0].startswith("qemu-aarch64")
+    if spec.exactness != "lossy":
+        for q, got in rows.values():
+            exact = ternary_matvec(q[None], codes)[0]
+            inside = spec.bound_holds(codes, q, **spec.params) if spec.bound_holds else np.ones(len(got), bool)
+            assert np.array_equal(got[inside], exact[inside])             # the reference, in the bound
 
 
 @pytest.mark.parametrize("name", KERNELS)
 def test_inner_loops_are_llvm_mca_ready(name):
     if shutil.which("clang-19") is None or shutil.which("llvm-mca-19") is None:
         pytest.skip("needs clang-19 and llvm-mca-19")
+    assert name in CORE, f"neon kernel {name}: name the instruction that does its work in CORE"
     spec = get(name, "neon")
     program = spec.build(640, 2560, **spec.params)
     asm = emit_asm(program, compiler="clang-19")
-    regions = _mnemonics(asm)
-    assert len(regions) == len(innermost_loops(program))
-    assert any(CORE[name] in " ".join(body) for body in regions.values()), asm[:3000]
-    proc = subprocess.run(["llvm-mca-19", "-mtriple=aarch64", "-mcpu=neoverse-v2", "-iterations=100",
-                           "-all-views=false", "-summary-view"], input=asm, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[:2000]
-    reported = re.findall(r"^Block RThroughput:\s+([\d.]+)", proc.stdout, re.M)
-    assert len(reported) == len(regions) and all(float(r) > 0 for r in reported)
+    bodies = region_bodies(asm)
+    assert len(bodies) == len(innermost_loops(program))
+    assert any(CORE[name] in " ".join(body) for body in bodies.values()), asm[:3000]
+    regions = llvm_mca(asm, "neoverse-v2", triple="aarch64", tool="llvm-mca-19", iterations=100)
+    assert len(regions) == len(bodies) and all(r["rthroughput"] > 0 for r in regions)

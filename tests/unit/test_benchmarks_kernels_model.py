@@ -24,15 +24,16 @@ def test_default_isas_leave_native_and_own_script_isas_out(km):
             assert p.name in isas
 
 
-def test_section_covers_every_kernel_and_machine(km, monkeypatch):
-    from isa_models.core.machine import machine_names
+def test_section_covers_every_kernel_on_the_machines(km):
     from kernels import registry
 
-    text = km.section("neon", [(128, 256)])
-    for name in machine_names("neon"):
+    machines = ["cortex-a55", "cortex-a520"]          # in-order: fast to time on a small shape
+    text = km.section("neon", [(128, 256)], machines=machines)
+    for name in machines:
         assert f"#### {name}" in text
+    assert "#### cortex-x4" not in text
     for spec in registry.kernels("neon"):
-        assert f"| {spec.name} ({spec.exactness}) | 128x256 |" in text
+        assert text.count(f"| {spec.name} ({spec.exactness}) | 128x256 |") == 2
     assert "`benchmarks/kernels_model.py`" in text
 
 

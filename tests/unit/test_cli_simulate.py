@@ -223,11 +223,15 @@ def test_qemu_flag_is_the_emulator_crosscheck_with_wall_time(capsys):
 
 def test_vliw_report_prints_the_hot_loops_packets_without_views(capsys):
     """The packet listing is a headline view of the VLIW engine: printed without --views for the
-    shape with the most cycles per token, cut to its first packets; CPU engines print none."""
+    shape with the most cycles per token, cut to its first packets, each instruction in Hexagon
+    assembly syntax with virtual registers; CPU engines print none."""
     assert main(["simulate", "--isa", "hvx", "--model", "tiny", "--layer", "0", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "--- packets of the hottest loop, shape M=" in out
     head = out[out.index("--- packets of the hottest loop"):]
     assert "cycles per iteration" in head and "{" in head and "binding: " in head
+    packet_lines = [line for line in head.splitlines() if "{" in line or line.rstrip().endswith("}")]
+    assert any("vrmpy(" in line for line in packet_lines) and any("vmem(" in line for line in packet_lines)
+    assert not any("vrmpy_ubb_vv_acc" in line or "vmem_load " in line for line in packet_lines)
     assert main(["simulate", "--isa", "neon", "--model", "tiny", "--layer", "0", "--no-progress"]) == 0
     assert "of the hottest loop" not in capsys.readouterr().out

@@ -11,10 +11,9 @@ from hypothesis import given, settings, strategies as st
 from kernels import registry
 from kernels.addsub import neon as addsub
 from kernels.codegen import program_requirements
-from kernels.verify import verify
+from tests.unit.kernel_checks import assert_exact, assert_sweep_exact
 from workbench.reference import ternary_matvec
 
-SHAPES_2B4T = {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
 MULTIPLIES = ("mul", "mla", "mls", "smull", "umull", "smlal", "umlal", "sdot", "udot", "usdot", "smmla",
               "ummla", "usmmla", "sqdmul", "fmul", "fmla")
 
@@ -34,9 +33,7 @@ def test_registered_exact_and_multiply_free():
 
 @pytest.mark.slow
 def test_sweep_2b4t_exact():
-    result = verify("addsub", isa="neon")
-    assert {c.shape for c in result.cases} == SHAPES_2B4T
-    assert {c.status for c in result.cases} == {"VERIFIED"}, result.describe()
+    assert_sweep_exact("addsub", "neon")
 
 
 def test_longest_chunk_holds_all_minus_128():
@@ -51,10 +48,4 @@ def test_longest_chunk_holds_all_minus_128():
 @settings(max_examples=6, deadline=None)
 @given(m4=st.integers(1, 2), nb=st.integers(1, 6), chunk=st.integers(1, 4), seed=st.integers(0, 2**16))
 def test_small_shapes_exact_under_extreme_activations(m4, nb, chunk, seed):
-    rng = np.random.default_rng(seed)
-    m, k = 4 * m4, 64 * nb
-    codes = rng.integers(-1, 2, (m, k)).astype(np.int8)
-    codes[0], codes[-1] = 1, -1
-    for q in (rng.integers(-128, 128, k).astype(np.int8), np.full(k, -128, np.int8), np.full(k, 127, np.int8)):
-        got = registry.run(registry.get("addsub", "neon"), codes, q, blocks_per_chunk=chunk)
-        assert np.array_equal(got, ternary_matvec(q[None], codes)[0])
+    assert_exact("addsub", "neon", 4 * m4, 64 * nb, seed=seed, blocks_per_chunk=chunk)

@@ -14,17 +14,10 @@ from kernels.i2s import neon as i2s
 from kernels.i2s.lanes import NEON_MLAL_LANES, lanes_neon, probe_neon
 from kernels.search.adversarial import NoOverflow, Overflow, find_overflow, find_overflow_row
 from kernels.verify import verify
+from tests.unit.kernel_checks import SHAPES_2B4T, assert_exact, assert_sweep_exact, random_codes as _codes
 from workbench.reference import get_preset, random_linear, ternary_matvec
 
-SHAPES_2B4T = {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
 EXTREMES = np.array([-128, 127], np.int8)
-
-
-def _codes(rng, m, k):
-    codes = rng.integers(-1, 2, (m, k)).astype(np.int8)
-    codes[0] = 1
-    codes[-1] = -1 if m > 1 else codes[-1]
-    return codes
 
 
 def test_registered_with_format_exactness_bound_and_features():
@@ -37,21 +30,13 @@ def test_registered_with_format_exactness_bound_and_features():
 
 
 def test_sdot_sweep_2b4t_exact():
-    result = verify("i2s", isa="neon")
-    assert {c.shape for c in result.cases} == SHAPES_2B4T
-    assert {c.status for c in result.cases} == {"VERIFIED"}, result.describe()
+    assert_sweep_exact("i2s", "neon")
 
 
 @settings(max_examples=6, deadline=None)
 @given(m8=st.integers(1, 2), nb=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_sdot_small_shapes_exact_under_extreme_activations(m8, nb, seed):
-    rng = np.random.default_rng(seed)
-    m, k = 8 * m8, 64 * nb
-    codes = _codes(rng, m, k)
-    for q in (rng.integers(-128, 128, k).astype(np.int8), np.full(k, -128, np.int8), np.full(k, 127, np.int8),
-              rng.choice(EXTREMES, k)):
-        got = registry.run(registry.get("i2s", "neon"), codes, q)
-        assert np.array_equal(got, ternary_matvec(q[None], codes)[0])
+    assert_exact("i2s", "neon", 8 * m8, 64 * nb, seed=seed)
 
 
 def test_mlal_sweep_fails_only_outside_the_bound():

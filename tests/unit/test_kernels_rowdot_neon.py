@@ -8,15 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from isa_models.core.timing import time_program
-from isa_models.registry import get_isa
 from kernels import registry
 from kernels.codegen import program_requirements
 from kernels.rowdot import neon as rowdot
-from kernels.verify import verify
+from tests.unit.kernel_checks import activation_rows, assert_sweep_exact, cycles, random_codes
 from workbench.reference import ternary_matvec
 
-SHAPES_2B4T = {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
 #: the anchor NEON kernels (helper C: bitnet.cpp and ggml; helper G: T-MAC, sdot, add/subtract)
 ANCHORS = ("i2s", "i2s_mlal", "tl1", "tq2", "tmac", "sdot", "addsub")
 
@@ -38,9 +35,7 @@ def test_registered_exact_on_rows4_with_dotprod_only():
 
 @pytest.mark.slow
 def test_sweep_2b4t_exact():
-    result = verify("rowdot", isa="neon")
-    assert {c.shape for c in result.cases} == SHAPES_2B4T
-    assert {c.status for c in result.cases} == {"VERIFIED"}, result.describe()
+    assert_sweep_exact("rowdot", "neon")
 
 
 @settings(max_examples=8, deadline=None)
@@ -49,12 +44,10 @@ def test_sweep_2b4t_exact():
 def test_small_shapes_exact_under_extreme_activations(groups, unroll, blocks, nk, seed):
     rng = np.random.default_rng(seed)
     m, k = 4 * groups * blocks, 16 * nk
-    codes = rng.integers(-1, 2, (m, k)).astype(np.int8)
-    codes[0], codes[-1] = 1, -1
+    codes = random_codes(rng, m, k)
     codes[3] = -1                                      # a two's-complement top row, all -1
     spec = registry.get("rowdot", "neon")
-    for q in (rng.integers(-128, 128, k).astype(np.int8), np.full(k, -128, np.int8), np.full(k, 127, np.int8),
-              rng.choice(np.array([-128, 127], np.int8), k)):
+    for q in activation_rows(rng, k):
         got = registry.run(spec, codes, q, groups=groups, unroll=unroll)
         assert np.array_equal(got, ternary_matvec(q[None], codes)[0])
 
@@ -68,10 +61,6 @@ def test_prepare_offsets_only_the_t_plus_one_rows():
 @pytest.mark.slow
 @pytest.mark.parametrize("machine", ["cortex-x4", "cortex-a55"])
 def test_beats_every_anchor_by_1_2x_in_the_model(machine):
-    mach = get_isa("neon").load_machine(machine)
-    cycles = {}
-    for name in ("rowdot",) + ANCHORS:
-        spec = registry.get(name, "neon")
-        cycles[name] = time_program(spec.build(2560, 2560, **spec.params), mach).cycles
-    best = min(ANCHORS, key=cycles.get)
-    assert cycles[best] >= 1.2 * cycles["rowdot"], cycles
+    model = {name: cycles(name, "neon", machine) for name in ("rowdot",) + ANCHORS}
+    best = min(ANCHORS, key=model.get)
+    assert model[best] >= 1.2 * model["rowdot"], model

@@ -3,17 +3,13 @@ extreme activations, on bitnet.cpp's ARM I2_S bytes, with no sum(q) correction."
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from kernels import registry
 from kernels.codegen import program_requirements
 from kernels.sdot import neon as sdot
-from kernels.verify import verify
-from workbench.reference import ternary_matvec
-
-SHAPES_2B4T = {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
+from tests.unit.kernel_checks import assert_exact, assert_sweep_exact
 
 
 def test_registered_exact_on_i2s_arm():
@@ -29,18 +25,10 @@ def test_registered_exact_on_i2s_arm():
 
 
 def test_sweep_2b4t_exact():
-    result = verify("sdot", isa="neon")
-    assert {c.shape for c in result.cases} == SHAPES_2B4T
-    assert {c.status for c in result.cases} == {"VERIFIED"}, result.describe()
+    assert_sweep_exact("sdot", "neon")
 
 
 @settings(max_examples=6, deadline=None)
 @given(m4=st.integers(1, 3), nb=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_small_shapes_exact_under_extreme_activations(m4, nb, seed):
-    rng = np.random.default_rng(seed)
-    m, k = 4 * m4, 64 * nb
-    codes = rng.integers(-1, 2, (m, k)).astype(np.int8)
-    codes[0], codes[-1] = 1, -1
-    for q in (rng.integers(-128, 128, k).astype(np.int8), np.full(k, -128, np.int8), np.full(k, 127, np.int8)):
-        assert np.array_equal(registry.run(registry.get("sdot", "neon"), codes, q),
-                              ternary_matvec(q[None], codes)[0])
+    assert_exact("sdot", "neon", 4 * m4, 64 * nb, seed=seed)

@@ -14,17 +14,10 @@ from kernels import registry
 from kernels.search.adversarial import NoOverflow, find_overflow, find_overflow_row
 from kernels.tl1 import neon as tl1
 from kernels.tl1.lanes import NEON_LANES, lanes, probe
-from kernels.verify import verify
+from tests.unit.kernel_checks import assert_exact, assert_sweep_exact, random_codes as _codes
 from workbench.reference import get_preset, random_linear, ternary_matvec
 
 EXTREMES = np.array([-128, 127], np.int8)
-
-
-def _codes(rng, m, k):
-    codes = rng.integers(-1, 2, (m, k)).astype(np.int8)
-    codes[0] = 1
-    codes[-1] = -1 if m > 1 else codes[-1]
-    return codes
 
 
 def test_registered_exact_with_the_tl1_format():
@@ -49,23 +42,16 @@ def test_the_program_builds_bitnets_lut():
 @pytest.mark.slow
 def test_sweep_2b4t_exact():
     """Realistic and all-127 activations (the "extreme" row runs in tests/oracle/test_neon_kernels_qemu.py)."""
-    result = verify("tl1", isa="neon", inputs=("realistic", "max"))
-    assert {c.shape for c in result.cases} == {(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)}
-    assert {c.status for c in result.cases} == {"VERIFIED"}, result.describe()
+    assert_sweep_exact("tl1", "neon", inputs=("realistic", "max"))
 
 
 @settings(max_examples=8, deadline=None)
 @given(bm=st.sampled_from([32, 64]), subs=st.integers(1, 2), tiles=st.integers(1, 2),
        bk_steps=st.integers(1, 3), nb=st.integers(1, 3), seed=st.integers(0, 2**16))
 def test_small_tilings_exact_under_extreme_activations(bm, subs, tiles, bk_steps, nb, seed):
-    rng = np.random.default_rng(seed)
     BM, BK = bm * subs, (256 // bm) * bk_steps * 4
-    m, k = BM * tiles, BK * nb
-    codes = _codes(rng, m, k)
-    spec = registry.get("tl1", "neon")
-    for q in (rng.integers(-128, 128, k).astype(np.int8), np.full(k, -128, np.int8), rng.choice(EXTREMES, k)):
-        got = registry.run(spec, codes, q, BM=BM, BK=BK, bm=bm)
-        assert np.array_equal(got, ternary_matvec(q[None], codes)[0])
+    assert_exact("tl1", "neon", BM * tiles, BK * nb, seed=seed, kinds=("random", "min", "extremes"), BM=BM, BK=BK,
+                 bm=bm)
 
 
 def test_bitnet_preset_tiling_with_bm_64():

@@ -9,12 +9,12 @@ import pytest
 from isa_models.core.execute import execute
 from kernels import registry
 from kernels.tman import hvx
-from tests.unit.hvx_kernel_checks import assert_exact
+from tests.unit.kernel_checks import assert_exact
 
 
 @pytest.mark.parametrize("m, k, unroll", [(128, 128, 16), (256, 384, 4), (640, 256, 1)])
 def test_exact(m, k, unroll):
-    assert_exact("tman", m, k, unroll=unroll)
+    assert_exact("tman", "hvx", m, k, unroll=unroll)
 
 
 def test_tables_built_in_program():

@@ -7,12 +7,12 @@ import pytest
 
 from kernels import registry
 from kernels.tq2 import hvx
-from tests.unit.hvx_kernel_checks import assert_exact
+from tests.unit.kernel_checks import assert_exact
 
 
 @pytest.mark.parametrize("m, k, tiles", [(128, 128, 0), (256, 384, 0), (640, 256, 1)])
 def test_exact(m, k, tiles):
-    assert_exact("tq2", m, k, tiles=tiles)
+    assert_exact("tq2", "hvx", m, k, tiles=tiles)
 
 
 def test_registered():

@@ -74,6 +74,7 @@ class LoopInfo:
     sched_classes: tuple[str, ...]
     iterations: int              # simulated iterations
     ports: tuple[str, ...]
+    asm: tuple[str, ...] = ()    # each instruction in its ISA's assembly syntax, when the engine gives it
 
 
 class Listener:

@@ -39,6 +39,7 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 
+from isa_models.core.asm_text import virtual_asm, virtual_register
 from isa_models.core.machine import Machine, MachineError
 from isa_models.core.packets import LoopPackets, Packet, packetize
 from isa_models.core.program import Instr, Loop, Program, ProgramError, VReg
@@ -72,6 +73,7 @@ class _Op:
 
     index: int
     text: str
+    asm: str                                  # in the ISA's assembly syntax (`virtual_asm`)
     op: str
     reads: tuple[tuple[VReg, int], ...]       # (register, use stage)
     writes: tuple[VReg, ...]
@@ -117,7 +119,8 @@ def _ops(program: Program, machine: Machine, packet: Packet, start: int) -> list
         # forms sharing a class may read more operands than the class lists (an alias reading a
         # register pair where the instruction reads one register): those read at the last stage
         stage = lambda pos: cls.use_stages[min(pos, len(cls.use_stages) - 1)]  # noqa: E731
-        ops.append(_Op(start + k, str(ins), ins.op, tuple((r, stage(pos)) for r, pos in regs),
+        ops.append(_Op(start + k, str(ins), virtual_asm(ins, program.isa), ins.op,
+                       tuple((r, stage(pos)) for r, pos in regs),
                        tuple(x for x in ins.outs if isinstance(x, VReg)), cls.def_stage,
                        d.attrs.get("forwarding"), slots, units, cls))
     return ops
@@ -152,7 +155,8 @@ def _simulate(body: list, iterations: int, *, loop: str, emit, steady_from: int)
                     if need > earliest:
                         kind = "early" if d - s > 2 else "late"
                         earliest, who = need, op.index
-                        why = f"operand: {op.text} reads {r} at stage {s}, written at stage {d} by {prod.text}"
+                        why = (f"operand: {op.asm} reads {virtual_register(r)} at stage {s}, written at "
+                               f"stage {d} by {prod.asm}")
                         key = f"{op.op} waits for {prod.op} ({kind} read)"
             if earliest > t:
                 stalls[key] = stalls.get(key, 0) + (earliest - t)
@@ -342,8 +346,8 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
             if child_body is not None and name != "<top>" and n_child * it.loop.trip <= FLATTEN_PACKETS:
                 for _ in range(it.loop.trip):
                     for p in child_body:            # one unrolled copy, numbered after the body so far
-                        copy = [_Op(len(ops_flat) + j, o.text, o.op, o.reads, o.writes, o.def_stage, o.forwarding,
-                                    o.slots, o.units, o.cls) for j, o in enumerate(p)]
+                        copy = [_Op(len(ops_flat) + j, o.text, o.asm, o.op, o.reads, o.writes, o.def_stage,
+                                    o.forwarding, o.slots, o.units, o.cls) for j, o in enumerate(p)]
                         ops_flat += copy
                         body.append(copy)
                 child.flattened_into = name
@@ -359,7 +363,8 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
         steady_from = 0 if iters == 1 else iters // 2
         for lst in listeners:
             lst.on_loop_begin(LoopInfo(name, depth, trip, tuple(o.text for o in ops_flat),
-                                       tuple(o.cls.name for o in ops_flat), iters, units_order))
+                                       tuple(o.cls.name for o in ops_flat), iters, units_order,
+                                       asm=tuple(o.asm for o in ops_flat)))
         sim = _simulate(body, iters, loop=name, emit=emit if has_own else None, steady_from=steady_from)
         counters["packets"] += sim.packets
         if ctx_trip <= iters:

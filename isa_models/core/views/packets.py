@@ -4,9 +4,12 @@ Engine layer, a listener over `time_program` on an engine that issues packets (t
 engine): instructions issued in one cycle of one iteration form one packet. For every loop with
 instructions of its own it records one steady-state iteration (the middle simulated one) and
 lists, per packet, the issue cycle counted from the iteration's start, the stall cycles before
-it with their reason, and per instruction the ports (slots and units) it holds and its text.
-Cycles not explained by a stall (a nested loop timed apart) show as a gap. `render_text(loop=)`
-prints one loop (default: every loop, innermost first); `to_json()` gives the same data.
+it with their reason, and per instruction the ports (slots and units) it holds, its text in the
+ISA's assembly syntax with the Program's virtual operands (`LoopInfo.asm`, from the form's ``asm``
+template: `isa_models.core.asm_text.virtual_asm`) and its Program text. Cycles not explained by a
+stall (a nested loop timed apart) show as a gap. `render_text(loop=)` prints one loop (default:
+every loop, innermost first) in assembly syntax (``syntax="program"``: the Program text);
+`to_json()` gives the same data with both texts.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 from isa_models.core.timing.events import Issued, Listener, Stall
 
 __all__ = ["PacketListingView"]
+
+#: `render_text`'s syntaxes -> the instruction field printed
+_SYNTAXES = {"asm": "asm", "program": "text"}
 
 
 class PacketListingView(Listener):
@@ -32,6 +38,7 @@ class PacketListingView(Listener):
 
     def on_loop_begin(self, info) -> None:
         rec = {"loop": info.loop, "depth": info.depth, "trip": info.trip, "texts": info.instructions,
+               "asm": info.asm or info.instructions,
                "ports": info.ports, "iteration": info.iterations // 2, "simulated": info.iterations,
                "issued": {}, "stalls": []}
         self.loops[info.loop] = rec
@@ -65,7 +72,8 @@ class PacketListingView(Listener):
     # ------------------------------------------------------------------------------------------
     def packets(self, loop: str) -> list[dict]:
         """The packets of `loop`'s recorded iteration: cycle (from the iteration's start), stall
-        cycles before it and why, gap cycles, and per instruction its index, ports and text."""
+        cycles before it and why, gap cycles, and per instruction its index, ports, Program text
+        (``text``) and assembly text (``asm``; the Program text where the form has no template)."""
         rec = self._loop(loop)
         by_cycle: dict[int, list[int]] = {}
         for i, got in rec["issued"].items():
@@ -82,7 +90,8 @@ class PacketListingView(Listener):
                         "gap": max(0, cycle - prev - 1 - stall),
                         "instructions": [{"index": i, "ports": sorted(rec["issued"][i]["ports"],
                                                                         key=lambda p: rank.get(p, len(rank))),
-                                          "text": rec["texts"][i]} for i in sorted(by_cycle[cycle])]})
+                                          "text": rec["texts"][i], "asm": rec["asm"][i]}
+                                         for i in sorted(by_cycle[cycle])]})
             prev = cycle
         return out
 
@@ -98,8 +107,13 @@ class PacketListingView(Listener):
             raise ValueError(f"PacketListingView: no packets recorded for loop {loop!r}; loops: {have}")
         return self.loops[loop]
 
-    def render_text(self, loop: str | None = None, *, max_packets: int | None = None) -> str:
-        """Every loop's packets (or `loop`'s), the first `max_packets` of each when given."""
+    def render_text(self, loop: str | None = None, *, max_packets: int | None = None,
+                    syntax: str = "asm") -> str:
+        """Every loop's packets (or `loop`'s), the first `max_packets` of each when given, each
+        instruction in assembly syntax (`syntax` "asm") or as Program text ("program")."""
+        if syntax not in _SYNTAXES:
+            raise ValueError(f"PacketListingView: unknown syntax {syntax!r}; valid: {', '.join(_SYNTAXES)}")
+        key = _SYNTAXES[syntax]
         names = [loop] if loop is not None else self.loop_names()
         if not names:
             raise ValueError("PacketListingView: no packets recorded (run time_program with this view on an "
@@ -123,7 +137,7 @@ class PacketListingView(Listener):
                     head = f"{p['cycle']:>6}" if k == 0 else f"{'':>6}"
                     brace = "{" if k == 0 else " "
                     close = " }" if k == len(p["instructions"]) - 1 else ""
-                    lines.append(f"{head} {brace}{' '.join(ins['ports']):<{width}}{ins['text']}{close}")
+                    lines.append(f"{head} {brace}{' '.join(ins['ports']):<{width}}{ins[key]}{close}")
             if max_packets is not None and len(pk) > max_packets:
                 lines.append(f"{'':>6}  ... {len(pk) - max_packets} more packets (all of them: --views packets)")
             if rec.get("binding"):
@@ -131,11 +145,11 @@ class PacketListingView(Listener):
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 
-    def headline_text(self, *, max_packets: int = 16) -> str:
+    def headline_text(self, *, max_packets: int = 16, syntax: str = "asm") -> str:
         """The hot loop's first `max_packets` packets (the innermost loop with the most compute
         cycles), with its header and binding bound; the whole listing is `render_text`."""
         names = self.loop_names()
-        return self.render_text(names[0], max_packets=max_packets) if names else ""
+        return self.render_text(names[0], max_packets=max_packets, syntax=syntax) if names else ""
 
     def to_json(self) -> dict:
         return {"view": "packets",
