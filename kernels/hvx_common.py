@@ -3,7 +3,7 @@
 Kernel layer, HVX (128-byte vectors). Generic helpers (`kernel_spec`, `check_q`, `int32_rows`,
 `pack_vectors`, `q_sum_bytes`) come from `kernels.common`. HVX builds byte splats from scalar
 immediates (`splat_b`), so only tables that are not splats live in a "const" buffer. Every kernel
-over the ``rows128`` layout (`workbench.formats.hvx_tiles`) shares `rows128_program`: a parallel
+over the ``rows128`` layout (`workbench.formats.vector_tiles`) shares `rows128_program`: a parallel
 loop over groups of 128-row tiles, a sequential loop over 128-column blocks that loads one aligned
 activation vector, and an inner loop of 32 column steps that rotates it (vror by 4 bytes more each
 step) into the activations every weight vector of the step multiplies. A kernel supplies the

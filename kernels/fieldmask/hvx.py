@@ -1,7 +1,7 @@
 """fieldmask on HVX: ternary GEMV with vrmpy on 2-bit fields masked in place (ours, exact).
 
 Kernel layer (ours; research/isa.md §3.2, §3.6: vrmpy-acc is a single-multiply instruction from
-v69 on, two per packet). Weights: format "rows128" (`workbench.formats.hvx_tiles`): one vector per
+v69 on, two per packet). Weights: format "rows128" (`workbench.formats.vector_tiles`): one vector per
 128 rows x 4 columns, byte 4i + s holding rows i, 32 + i, 64 + i, 96 + i of column s in fields
 f = 0..3 as codes c = t + 1. Per weight vector x:
 

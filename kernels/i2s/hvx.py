@@ -3,7 +3,7 @@
 Kernel layer (research/kernels.md §1.2 for I2_S, §2.6 for ggml-hexagon's repack-then-vrmpy style,
 isa.md §3.2/§3.6 for vrmpy-acc). bitnet.cpp has no HVX path; this is its MAD kernel ported the
 way ggml-hexagon ports its types: the weights are repacked into HVX tiles (format "rows128",
-`workbench.formats.hvx_tiles`: codes t + 1 as in I2_S, one vector per 128 rows x 4 columns).
+`workbench.formats.vector_tiles`: codes t + 1 as in I2_S, one vector per 128 rows x 4 columns).
 Per weight vector: the four 2-bit fields are unpacked to byte codes 0..2 with shifts and masks as
 bitnet.cpp does (vlsr.ub by 2/4/6, vand 0x03), and each field f goes through
 ``acc_f.w += vrmpy(codes.ub, act.b)`` (word i = row 32f + i against four activations). The rows

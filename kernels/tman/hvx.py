@@ -5,7 +5,7 @@ Kernel layer (research/kernels.md §2.1, §2.5). Source: T-MAN's QNN op package,
 stored as pytorch/executorch @ 09e90b431495af88ad4e5b85db10fa8ad7543c40): ``hvx_lut_ctor`` and the
 BitNet overload of ``hvx_tbl`` (GroupSize == 0: per-tensor scales, int32 accumulation over all K).
 
-Method: ternary weights as u = t + 2 in two bit planes (format "tman", `workbench.formats.hvx_tiles`);
+Method: ternary weights as u = t + 2 in two bit planes (format "tman", `workbench.formats.vector_tiles`);
 every group of 4 activations has a 16-entry table LUT[e] = sum_i s_i x_i, s_i = +1 if bit i of e
 else -1; four tables share one vector (T-MAN's interleave: words 0-15 / 16-31, low / high
 halves, selected by vlut16's Rt = 0..3). The inner loop is hvx_tbl's: per 16 columns and plane,

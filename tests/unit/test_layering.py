@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: an ISA word not preceded by a letter: "ymm0", "__m256i", "npu_gemm" count, "inputs" does not
-ISA_WORDS = re.compile(r"(?<![A-Za-z])(avx2|npu|ymm|__m256|rdtsc)", re.IGNORECASE)
+ISA_WORDS = re.compile(r"(?<![A-Za-z])(avx2|npu|neon|hvx|hexagon|aarch64|ymm|__m256|rdtsc|qemu-)", re.IGNORECASE)
 GENERIC = ["workbench", "kernels/registry.py", "kernels/verify.py", "kernels/search",
            "kernels/codegen/c_emit.py", "kernels/codegen/build.py", "kernels/codegen/native.py",
            "kernels/codegen/run", "kernels/codegen/host.py", "isa_models/registry.py"]

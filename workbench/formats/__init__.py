@@ -12,7 +12,7 @@ from __future__ import annotations
 from workbench.errors import UnknownNameError
 from workbench.formats._common import Format, FormatError, ModelFileError
 from workbench.formats.hf2bit import HF_2BIT
-from workbench.formats.hvx_tiles import ROWS128, TMAN
+from workbench.formats.vector_tiles import ROWS128, TMAN
 from workbench.formats.i2s import I2S_ARM, I2S_X86
 from workbench.formats.rows4 import ROWS4
 from workbench.formats.tl1 import TL1

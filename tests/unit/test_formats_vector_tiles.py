@@ -1,4 +1,4 @@
-"""The HVX weight layouts (workbench.formats.hvx_tiles): exact round trips, the documented byte
+"""The HVX weight layouts (workbench.formats.vector_tiles): exact round trips, the documented byte
 positions, and bad input refused in one line."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from workbench.formats import FormatError, get_format
-from workbench.formats.hvx_tiles import rows128_positions
+from workbench.formats.vector_tiles import rows128_positions
 
 
 @pytest.mark.parametrize("name", ["tman", "rows128"])

@@ -147,7 +147,7 @@ TMAN = Format(
 
 ROWS128 = Format(
     name="rows128",
-    description="HVX vrmpy tiles: codes t+1, one vector per 128 rows x 4 columns, byte 4i+s field f = "
+    description="128-byte vector tiles for 4-byte dot products (vrmpy): codes t+1, one vector per 128 rows x 4 columns, byte 4i+s field f = "
                 "row 32f+i, column skewed by the step ((g+i) mod 32) so activations are one vror of an "
-                "aligned vector; fp32 gamma tail (this workbench's repack, as ggml-hexagon repacks for HVX)",
+                "aligned vector; fp32 gamma tail (this workbench's repack, as ggml's DSP backend repacks its own types)",
     bits_per_weight=2.0, nbytes=rows128_nbytes, pack=rows128_pack, unpack=rows128_unpack)
