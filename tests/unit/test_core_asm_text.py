@@ -17,8 +17,7 @@ _ISAS = {p.name: p.isa for p in plugins() if p.isa is not None}
 
 
 def _isa(name: str):
-    if name not in _ISAS:
-        pytest.skip(f"ISA {name} is not registered")
+    assert name in _ISAS, f"ISA {name} is not registered"
     return _ISAS[name]
 
 

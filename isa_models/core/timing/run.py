@@ -259,7 +259,7 @@ def time_cpu_program(program: Program, machine: Machine, *, listeners=(), cold: 
             else:
                 composed.append(child)
         descs = describe(program, body, machine, index=None if name == "<top>" else name)
-        if machine.engine == "inorder" and machine.list_schedule:
+        if machine.list_schedule:                 # only [inorder] machines may set it (cpu.py)
             descs = list_schedule(descs, machine)
         uops = sum(d.n_uops for d in descs)
         body_cpi, bounds, ports, stalls, iters = 0.0, [], {}, {}, 0

@@ -108,9 +108,9 @@ def emit_main(program: Program, *, target: Target | str | None = None) -> str:
     names = ", ".join(f'"{c_identifier(n, "")}"' for n in program.buffers) or '""'
     sizes = ", ".join(f"{b.size}ULL" for b in program.buffers.values()) or "0"
     args = ", ".join(f"bufs[{k}]" for k in range(count))
-    text = _MAIN.format(runtime="@@WB_RUNTIME@@", size_bytes=SIZE_BYTES, count=count, dim=max(count, 1),
-                        names=names, sizes=sizes, call=f"{function_name(program)}({args});")
-    return text.replace("@@WB_RUNTIME@@", t.runtime if t.runtime is not None else _HOSTED)
+    return _MAIN.format(runtime=t.runtime if t.runtime is not None else _HOSTED, size_bytes=SIZE_BYTES,
+                        count=count, dim=max(count, 1), names=names, sizes=sizes,
+                        call=f"{function_name(program)}({args});")
 
 
 def encode_buffers(program: Program, arrays: Mapping[str, np.ndarray]) -> bytes:
