@@ -57,8 +57,6 @@ FLATTEN_PACKETS = 256
 SIM_ITERATIONS = 16
 #: buffer placements a program may state in ``meta["placement"]``
 PLACEMENTS = ("vtcm", "l2", "l2fetch", "dma", "ddr")
-#: bytes of one vector line (a "ddr" load pays the L2 miss latency once per line)
-_LINE = 128
 
 
 def operand_distance(def_stage: int, use_stage: int) -> int:
@@ -270,8 +268,9 @@ def _placements(program: Program, machine: Machine, cold: bool, total: int) -> d
     return out
 
 
-def _memory(per_buffer: dict, placement: dict, machine: Machine) -> tuple[float, str, str]:
-    """(cycles, level, detail) for moving `per_buffer` bytes from their placements."""
+def _memory(per_buffer: dict, placement: dict, machine: Machine, line: int) -> tuple[float, str, str]:
+    """(cycles, level, detail) for moving `per_buffer` bytes from their placements; a "ddr" load
+    pays the L2 miss latency once per `line` bytes (one vector register of the ISA)."""
     ddr_bw = machine.dram_bytes_per_cycle
     dma_bw = min(machine.dma_bytes_per_cycle, ddr_bw)
     l2 = next((lv for lv in machine.memory if lv.name.upper() == "L2"), None)
@@ -291,7 +290,7 @@ def _memory(per_buffer: dict, placement: dict, machine: Machine) -> tuple[float,
         via = "+".join(k for k in ("dma", "l2fetch", "ddr") if ddr[k])
         options.append((streamed / rate, f"DDR via {via}", f"{streamed} bytes from DDR ({via}) at {rate:g} B/cycle"))
     if ddr["ddr"]:
-        lines = ddr["ddr"] / _LINE
+        lines = ddr["ddr"] / line
         options.append((lines * machine.l2_latency_cycles, "DDR latency",
                         f"{lines:g} lines not prefetched, {machine.l2_latency_cycles} cycles each"))
     if l2_bytes:
@@ -322,6 +321,8 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
     units_order = tuple(f"S{s}" for s in range(machine.slots)) + tuple(machine.units)
 
     keys = loop_keys(tree)
+
+    vector_bytes = max(w for _, w in program.isa.register_files.values())
 
     def time_items(items, name, depth, trip, parallel, outer, split_done, runs=1, index=None):
         # `name` keys the loop in results, events and extra["loops"] (unique); `index` is the
@@ -378,7 +379,7 @@ def time_vliw_program(program: Program, machine: Machine, *, listeners=(), cold:
         scope = items_scope(items, index, trip, parallel)
         fp = footprint(program, scope, outer=outer[:-1] if name != "<top>" else (), machine=machine,
                        from_dram=cold)
-        mem, level, mem_detail = _memory(fp.per_buffer, placement, machine)
+        mem, level, mem_detail = _memory(fp.per_buffer, placement, machine, vector_bytes)
         if name == "<top>" and any(placement[b] == "dma" for b in fp.per_buffer):
             mem += machine.dma_latency_cycles
             mem_detail += f" + first DMA tile {machine.dma_latency_cycles} cycles"
