@@ -111,8 +111,11 @@ def time_row(spec, machine, shape: tuple[int, int], *, extra: Callable | None = 
 
 def kernel_rows(isa: str, shapes, *, extra: Callable | None = None, kernels=None, machines=None) -> list[dict]:
     """`time_row` of every registered kernel of `isa` (or those named in `kernels`) on every
-    machine of `isa` (or those named in `machines`) and every shape, kernel-major."""
-    specs = [registry.get(n, isa) for n in kernels] if kernels else registry.kernels(isa)
+    machine of `isa` (or those named in `machines`) and every shape, kernel-major. Batched
+    (prefill) kernels are left out unless named: one of their calls serves N tokens, so their
+    cycles are not a matrix-vector product's (benchmarks/prefill_kernels.py times them per token)."""
+    specs = ([registry.get(n, isa) for n in kernels] if kernels
+             else [s for s in registry.kernels(isa) if not s.batched])
     loaded = [load_machine(n, isa=isa) for n in (machines or machine_names(isa))]
     return [time_row(spec, machine, shape, extra=extra) for spec in specs for machine in loaded for shape in shapes]
 

@@ -268,7 +268,7 @@ def main() -> int:
     rows, skipped = [], []
     chosen = []
     for spec in kernels("avx2"):
-        if args.only and spec.name not in args.only.split(","):
+        if args.only and spec.name not in args.only.split(",") or spec.batched:   # GEMV kernels only
             continue
         m1, m2 = pick_shapes(spec)
         need = missing_cpu_flags(program_requirements(spec.build(m1, K, **spec.params)))

@@ -43,6 +43,8 @@ def measure(shape: tuple[int, int], machine_name: str, *, passes: int = 3) -> li
     machine = load_machine(machine_name)
     rows, runs = [], []
     for spec in registry.kernels("avx2"):
+        if spec.batched:             # prefill kernels: benchmarks/prefill_kernels.py times them per token
+            continue
         p = spec.resolve()
         program = spec.build(m, k, **p)
         buffers = spec.prepare(codes, q, **p)

@@ -57,6 +57,12 @@ class IsaPlugin:
         (AVX2: the vector ALU pipes).
     rtl_params : for an ISA with an RTL implementation (`rtl/`, cross-check "rtl"): ``machine ->``
         the parameter record the RTL is elaborated from (the NPU's `NpuParams`).
+    roofline_classes : work kind -> (scheduling class, operations per instruction): the
+        instruction that stands for one kind of arithmetic in a roofline of the ops that are not
+        simulated (`workbench.projection.rates`: rate = operations per instruction / the class's
+        reciprocal throughput on the machine x clock). Kinds: ``int8_mac``, ``int8_op``,
+        ``fp32_fma``, ``fp32_op``, ``fp16_convert``, ``fp16_fma`` (`workbench.projection.dense_formats.WORK_KINDS`).
+        A kind the ISA has no class for does not run on its machines (empty: none does).
     """
 
     name: str
@@ -70,6 +76,7 @@ class IsaPlugin:
     machines_dir: Path | None = None
     describe_machine: Callable | None = None
     rtl_params: Callable | None = None
+    roofline_classes: dict = field(default_factory=dict, compare=False)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -68,6 +68,8 @@ class KernelSpec:
     machine_param : the parameter that takes the machine's name, for kernels whose Program
         depends on the machine (an array's size); the simulate flow fills it from ``--machine``
         unless ``--param`` sets it.
+    tokens_param : for a batched (prefill) kernel, the parameter holding N, the tokens per call:
+        `prepare` then takes q int8 [N, K] and `result` returns int32 [N, M] (`batched` is True).
     """
 
     name: str
@@ -86,6 +88,7 @@ class KernelSpec:
     diagnose: Callable | None = None
     result_needs_shape: bool = False
     machine_param: str | None = None
+    tokens_param: str | None = None
 
     def __post_init__(self) -> None:
         if self.exactness not in EXACTNESS:
@@ -93,6 +96,14 @@ class KernelSpec:
                              f"{', '.join(EXACTNESS)}")
         if self.exactness == "bounded" and (not self.bound or self.bound_holds is None):
             raise ValueError(f"kernel {self.name}/{self.isa}: a bounded kernel needs bound and bound_holds")
+        if self.tokens_param is not None and self.tokens_param not in self.params:
+            raise ValueError(f"kernel {self.name}/{self.isa}: tokens_param {self.tokens_param!r} is not one of "
+                             f"its params")
+
+    @property
+    def batched(self) -> bool:
+        """True for a batched (prefill) kernel: q [N, K] in, int32 [N, M] out."""
+        return self.tokens_param is not None
 
     def resolve(self, **params) -> dict:
         """Defaults overridden by `params`; an unknown parameter raises ValueError."""
@@ -115,6 +126,8 @@ class KernelSpec:
             info["bound"] = self.bound
         if self.error:
             info["error"] = dict(self.error)
+        if self.tokens_param:
+            info["tokens_param"] = self.tokens_param
         return info
 
     def require_shape(self, M: int, K: int, **params) -> None:
@@ -224,6 +237,9 @@ def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, runner: Callable 
         program=None, **params) -> np.ndarray:
     """Build, prepare and run `spec` on codes int8 [M, K] and q int8 [K]; return its int32 [M].
 
+    A batched kernel (`KernelSpec.batched`) takes q int8 [N, K], N its tokens parameter, and
+    returns int32 [N, M].
+
     Parameters
     ----------
     runner : ``(program, buffers) -> buffers`` that runs the Program; default the functional
@@ -233,11 +249,15 @@ def run(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, *, runner: Callable 
     """
     codes = np.asarray(codes)
     q = np.asarray(q)
-    if codes.ndim != 2 or q.ndim != 1 or q.shape[0] != codes.shape[1]:
-        raise UserError(f"kernel {spec.name}: need codes [M, K] and q [K], got {codes.shape} and {q.shape}")
+    want = "q [N, K]" if spec.batched else "q [K]"
+    if codes.ndim != 2 or q.ndim != (2 if spec.batched else 1) or q.shape[-1] != codes.shape[1]:
+        raise UserError(f"kernel {spec.name}: need codes [M, K] and {want}, got {codes.shape} and {q.shape}")
     if q.dtype != np.int8:
         raise UserError(f"kernel {spec.name}: q must be int8, got {q.dtype}")
     p = spec.resolve(**params)
+    if spec.batched and q.shape[0] != p[spec.tokens_param]:
+        raise UserError(f"kernel {spec.name}/{spec.isa}: q has {q.shape[0]} token rows but "
+                        f"{spec.tokens_param}={p[spec.tokens_param]}")
     m, k = codes.shape
     spec.require_shape(m, k, **p)
     prog = program if program is not None else spec.build(m, k, **p)

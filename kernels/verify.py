@@ -144,18 +144,48 @@ def check_accumulators(spec: KernelSpec, codes: np.ndarray, q: np.ndarray, got, 
     spec : the kernel; its exactness decides equality (exact, bounded) or measured error (lossy),
         its ``bound_holds`` and ``diagnose`` explain a bounded kernel's rows.
     codes : int8 [M, K] ternary weights the kernel ran on.
-    q : int8 [K] activations.
-    got : the kernel's result, [M].
-    expected : the reference int32 [M] (`workbench.reference.ternary_matvec`).
+    q : int8 [K] activations (a batched kernel: [N, K], one row per token).
+    got : the kernel's result, [M] (batched: [N, M]).
+    expected : the reference int32 [M] (`workbench.reference.ternary_matvec`; batched: [N, M]).
     params : the kernel parameters of the run (default: the kernel's defaults).
 
     Returns
     -------
     Check : VERIFIED, FAILED (any differing row, a wrong row count, non-integers) or LOSSY.
-        When several rows differ, `first_mismatch` shows the first one whose inputs lie within
+        A batched kernel's rows are counted over every token and a failure names the first
+        failing token ("token t row r: ..."). When several rows differ, `first_mismatch` shows the first one whose inputs lie within
         the bound (a kernel bug) if any, else the first differing row.
     """
     p = dict(params) if params is not None else spec.resolve()
+    if spec.batched:
+        return _check_tokens(spec, codes, q, got, expected, p)
+    return _check_rows(spec, codes, q, got, expected, p)
+
+
+def _check_tokens(spec: KernelSpec, codes, q, got, expected, p: Mapping) -> Check:
+    """`check_accumulators` of a batched kernel: got and expected [N, M], q [N, K]; each token's
+    row checked on its own, the counts summed, a failure naming the first failing token."""
+    q, got, expected = np.asarray(q), np.asarray(got), np.asarray(expected)
+    n, m = expected.shape
+    if got.shape != (n, m):
+        return Check("FAILED", n * m, mismatches=n * m,
+                     first_mismatch=f"kernel returned accumulators of shape {got.shape}, expected [{n}, {m}] "
+                                    f"(tokens, rows)")
+    if spec.exactness == "lossy":
+        return _lossy(expected.reshape(-1), got.reshape(-1))
+    checks = [_check_rows(spec, codes, q[t], got[t], expected[t], p) for t in range(n)]
+    outside = sum(c.outside_bound for c in checks)
+    failed = [(t, c) for t, c in enumerate(checks) if c.status == "FAILED"]
+    if not failed:
+        return Check("VERIFIED", n * m, outside_bound=outside)
+    t, first = failed[0]
+    return Check("FAILED", n * m, mismatches=sum(c.mismatches for c in checks), outside_bound=outside,
+                 mismatches_outside_bound=sum(c.mismatches_outside_bound for c in checks),
+                 first_mismatch=f"token {t} {first.first_mismatch}")
+
+
+def _check_rows(spec: KernelSpec, codes, q, got, expected, p: Mapping) -> Check:
+    """`check_accumulators` of one activation row: got and expected [M], q [K]."""
     expected = np.asarray(expected).reshape(-1)
     got = np.asarray(got)
     m = expected.size
@@ -367,8 +397,11 @@ def verify(kernel, *, isa: str | None = None, model: str = "bitnet-b1.58-2B-4T",
                     codes[1] = -1
                 if progress is not None:
                     progress(f"{spec.name}/{spec.isa} layer {layer} {proj} {m}x{k} {kind}")
+                if spec.batched:           # the case's row, then N-1 further seeded rows of its kind
+                    q = np.stack([q] + [activation_cases(k, seed=seed * 7919 + layer * 31 + k + t, kinds=(kind,))[kind]
+                                        for t in range(1, p[spec.tokens_param])])
                 got = run(spec, codes, q, runner=run_inprocess if native else None, program=program, **p)
-                expected = ternary_matvec(q[None], codes)[0]
+                expected = ternary_matvec(q, codes) if spec.batched else ternary_matvec(q[None], codes)[0]
                 check = check_accumulators(spec, codes, q, got, expected, params=p)
                 result.cases.append(CaseResult(layer, proj, (m, k), kind, check))
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["short_binding", "describe_binding", "table_binding", "render_text", "render_projection_table",
-           "render_projection_kinds", "render_extra", "render_token", "render_published", "render_headlines", "render_verdict", "render_bounds",
+           "render_projection_kinds", "render_extra", "render_token", "run_tokens", "render_published", "render_headlines", "render_verdict", "render_bounds",
            "write_outputs", "LEGEND"]
 
 LEGEND = "docs/reports.md"
@@ -136,6 +136,19 @@ def render_extra(run) -> str:
     return "\n".join(lines)
 
 
+def run_tokens(run) -> int:
+    """Activation rows (tokens) per kernel call of the run: a batched kernel's tokens parameter,
+    else 1."""
+    k = run.config["kernel"]
+    return int(k["build_params"][k["tokens_param"]]) if k.get("tokens_param") else 1
+
+
+def _scope(run) -> str:
+    """'210 projections', or for a batched kernel '210 projections x 8 tokens' (rows x tokens)."""
+    n, tokens = len(run.projections), run_tokens(run)
+    return f"{n} projections" + (f" x {tokens} tokens" if tokens > 1 else "")
+
+
 def render_token(run) -> str:
     """Whole-token summary: verification count, time per token, tokens/s for 1..N cores."""
     tok = run.token
@@ -146,6 +159,9 @@ def render_token(run) -> str:
              f"{len(run.projections) // max(layers, 1)}), {n_ok} verified"
              + ("" if not run.failures else f", {len(run.failures)} FAILED"),
              "  timing computed once per unique shape: " + ", ".join(f"{M}x{K}" for (M, K) in run.shapes),
+             *([f"  batched kernel: {tok.tokens_per_call} tokens per call, every projection checked on "
+                f"{tok.tokens_per_call} tokens; cycles and bytes below are per token (per call / "
+                f"{tok.tokens_per_call})"] if tok.tokens_per_call > 1 else []),
              f"  kernel cycles per token (1 core): {tok.kernel_cycles:,.0f} = "
              f"{tok.kernel_seconds * 1e3:.3f} ms at {m['clock_ghz']:g} GHz",
              f"  bytes per token: {tok.weight_bytes:,} ({tok.weight_source})",
@@ -217,7 +233,7 @@ def render_verdict(run) -> str:
     statuses = {p.check.status for p in run.projections}
     word = "ALL VERIFIED" if statuses == {"VERIFIED"} else "OK (lossy kernel: error measured, no equality)"
     agree = "".join(f"; cross-check {name} agrees" for name in run.crosschecks)
-    return f"{word}: {n} projections, {against}{agree}"
+    return f"{word}: {_scope(run)}, {against}{agree}"
 
 
 def render_bounds(run) -> str:

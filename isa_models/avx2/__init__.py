@@ -27,6 +27,15 @@ PLUGIN = IsaPlugin(
     codegen_target="x86_avx2",
     crosschecks=("native", "emulator"),
     describe_machine=lambda machine: {"vector ALU": "/".join(vector_alu_ports(machine))},
+    # the instruction standing for each kind of work in a roofline (workbench.projection.rates):
+    # fp32_fma: no vfmadd form is modelled; vfmadd231ps issues on the FP multiply pipes at vmulps'
+    #   throughput on Zen 3/4 (FP0/FP1) and Golden Cove (p0/p1) (uops.info tables), 8 lanes;
+    # fp16_convert: vcvtph2ps is not modelled; vcvtdq2ps (the same convert pipes) stands for it;
+    # int8_mac: 32 u8 x s8 products per vpmaddubsw, widened by a vpmaddwd on the same multiply
+    #   pipes (ggml's AVX2 q8 dot products): 16 MACs per multiply instruction.
+    roofline_classes={"fp32_fma": ("avx2.vmulps", 8), "fp32_op": ("avx2.vaddps", 8),
+                      "fp16_convert": ("avx2.vcvtdq2ps", 8), "int8_op": ("avx2.vpand", 32),
+                      "int8_mac": ("avx2.vpmaddubsw", 16)},
 )
 
 

@@ -28,4 +28,8 @@ PLUGIN = IsaPlugin(
     isa=ISA,
     codegen_target="hexagon_hvx",
     crosschecks=("emulator",),
+    # the instruction standing for each kind of work in a roofline (workbench.projection.rates):
+    # int8_mac vrmpy (32 words x 4 byte products = 128 MACs), int8_op vand (128 byte lanes); HVX
+    # floating point (qf32/hf) is not modelled, so float work of an HVX run stays on the CPU
+    roofline_classes={"int8_mac": ("hvx.V6_vrmpybus", 128), "int8_op": ("hvx.V6_vand", 128)},
 )

@@ -31,4 +31,12 @@ PLUGIN = IsaPlugin(
     isa=ISA,
     codegen_target="aarch64_neon",
     crosschecks=("emulator",),
+    # the instruction standing for each kind of work in a roofline (workbench.projection.rates):
+    # fp32_fma fmla .4s (4 lanes), fp32_op fadd .4s, int8_op and .16b, int8_mac sdot (16 MACs);
+    # fp16_convert: fcvtl is not modelled; scvtf .4s (the same FP convert pipes) stands for it;
+    # fp16_fma: fmla .8h is not modelled; Arm's Neoverse N1/V2 software optimization guides give the
+    # FP16 Q-form fmla the .4s form's latency and throughput on the same pipes: fmla with 8 lanes.
+    roofline_classes={"fp32_fma": ("neon.fmla", 4), "fp16_fma": ("neon.fmla", 8), "fp32_op": ("neon.fadd", 4),
+                      "fp16_convert": ("neon.scvtf", 4), "int8_op": ("neon.and", 16),
+                      "int8_mac": ("neon.sdot", 16)},
 )

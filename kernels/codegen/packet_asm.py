@@ -108,6 +108,10 @@ class PacketSyntax(abc.ABC):
     def packet(self, lines: Sequence[str], suffix: str = "") -> list[str]:
         """The text lines of one packet of instruction texts `lines`."""
 
+    def slots_taken(self, line: str) -> int:
+        """Packet slots the instruction text `line` takes (an immediate extender takes one more)."""
+        return 1
+
     @abc.abstractmethod
     def label(self, name: str) -> str:
         """A local label definition line for `name`."""
@@ -422,6 +426,20 @@ def packet_text(instrs: Sequence[Instr], isa, syntax: PacketSyntax) -> list[str]
     return syntax.packet(lines)
 
 
+def _fill_packets(lines: Sequence[str], slots: int, taken) -> list[list[str]]:
+    """`lines` in order, in packets of at most `slots` slots (``taken(line)`` each)."""
+    groups: list[list[str]] = []
+    used = 0
+    for line in lines:
+        cost = taken(line)
+        if not groups or used + cost > slots:
+            groups.append([])
+            used = 0
+        groups[-1].append(line)
+        used += cost
+    return groups
+
+
 def _height(loop: Loop) -> int:
     kids = [n for n in loop.body if isinstance(n, Loop)]
     return 0 if not kids else 1 + max(_height(k) for k in kids)
@@ -526,7 +544,7 @@ def render_packets(program: Program, machine, syntax: PacketSyntax, *, function:
             else:
                 body.extend(syntax.packet([syntax.const(R(counters[id(loop)]), loop.trip)]))
             body.append(syntax.label(label))
-            tail: list[list[str]] = [adds[i:i + machine.slots] for i in range(0, len(adds), machine.slots)]
+            tail = _fill_packets(adds, machine.slots, syntax.slots_taken)
             if not hw:
                 tail.append(syntax.counted_branch(R(counters[id(loop)]), label))
             own = ((h,) if hw else ()) + ends

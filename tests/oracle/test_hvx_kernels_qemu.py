@@ -26,7 +26,7 @@ KERNELS = ("tman", "i2s", "tq2", "addsub", "fieldmask")
 
 
 def test_every_hvx_kernel_is_checked():
-    assert sorted(KERNELS) == sorted(s.name for s in kernels("hvx"))
+    assert sorted(KERNELS) == sorted(s.name for s in kernels("hvx") if not s.batched)   # batched: test_hvx_prefill_kernels_qemu.py
 
 
 @pytest.mark.parametrize("proj", list(PROJECTIONS))

@@ -24,7 +24,7 @@ if platform.machine() not in ("x86_64", "AMD64") or shutil.which("gcc") is None 
 from isa_models.core.execute import execute  # noqa: E402
 from kernels.codegen.c_emit import program_requirements  # noqa: E402
 from kernels.codegen.native import NativeKernel  # noqa: E402
-from kernels.registry import kernels  # noqa: E402
+from kernels.registry import kernels, read_result  # noqa: E402
 from workbench.quant import quantize_activations  # noqa: E402
 from workbench.reference import get_preset, random_linear  # noqa: E402
 
@@ -61,6 +61,8 @@ def test_native_equals_functional(name, size):
     native = NativeKernel(program)
     codes, rows = inputs(M, K, seed=M + K)
     for kind, q in rows.items():
+        if spec.batched:               # a batched (prefill) kernel: the row and N-1 shifted copies
+            q = np.stack([np.roll(q, t) for t in range(spec.params[spec.tokens_param])])
         buffers = spec.prepare(codes, q, **spec.params)
         want = execute(program, buffers)
         got = native(buffers)
@@ -69,4 +71,5 @@ def test_native_equals_functional(name, size):
                 assert np.array_equal(got[buf.name], want[buf.name]), \
                     f"{name} {M}x{K} {kind}: output buffer {buf.name!r} differs natively " \
                     f"(first byte {int(np.flatnonzero(got[buf.name] != want[buf.name])[0])})"
-        assert np.array_equal(np.asarray(spec.result(got)), np.asarray(spec.result(want)))
+        assert np.array_equal(np.asarray(read_result(spec, got, M=M, K=K, **spec.params)),
+                              np.asarray(read_result(spec, want, M=M, K=K, **spec.params)))

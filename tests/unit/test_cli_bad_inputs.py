@@ -160,6 +160,14 @@ def _set(d: dict, key: str, value) -> None:
     d[key] = value
 
 
+def _soc_text(edit) -> str:
+    """The raspberry-pi-5 SoC file renamed "bad", its text passed through `edit`."""
+    from workbench.soc.schema import SOCS_DIR
+
+    text = (SOCS_DIR / "raspberry-pi-5.toml").read_text().replace('name = "raspberry-pi-5"', 'name = "bad"', 1)
+    return edit(text)
+
+
 # --- the corpus -------------------------------------------------------------------------------
 # (id, build(env) -> (argv, culprit), marks). The culprit is a substring the one line must hold.
 
@@ -393,10 +401,40 @@ CASES = [
          "--layer", "0", "--out", str(e.write("f", b"x"))], "--out")),
     _case("machines-unknown-isa", lambda e: (["machines", "--isa", "nosuch"], "nosuch")),
     _case("kernels-unknown-isa", lambda e: (["kernels", "--isa", "nosuch"], "nosuch")),
+    # socs: names, SoC files, output paths
+    _case("socs-unknown-soc", lambda e: (["socs", "nosuch-soc"], "'nosuch-soc'")),
+    _case("socs-json-missing-dir", lambda e: (["socs", "--json", str(e.path("no/socs.json"))], "--json")),
+    _case("socs-json-bad-suffix", lambda e: (["socs", "--json", str(e.path("socs.txt"))], "--json")),
+    _case("socs-malformed-toml", lambda e: (["socs", str(e.write("bad.toml", "[soc\nname = 1\n"))], "bad.toml")),
+    _case("socs-missing-machine", lambda e: (["socs", str(e.write("bad.toml", _soc_text(
+        lambda t: t.replace('machine = "cortex-a76"', 'machine = "cortex-a99"'))))], "cortex-a99")),
     _case("verify-unknown-kernel", lambda e: (["verify", "--isa", "avx2", "--kernel", "nosuch",
                                                "--model", "tiny"], "nosuch")),
     _case("emit-bad-shape", lambda e: (["emit", "--isa", "avx2", "--kernel", "i2s", "--shape", "12,x"],
                                        "--shape")),
+    # project: SoC, model, engine, threads, ranges, kernels, output paths
+    _case("project-unknown-soc", lambda e: (["project", "--soc", "nosuch-soc"], "nosuch-soc")),
+    _case("project-unknown-model", lambda e: (["project", "--soc", "raspberry-pi-5", "--model", "huge"], "'huge'")),
+    _case("project-unknown-engine", lambda e: (["project", "--soc", "raspberry-pi-5", "--engine", "gpu"], "'gpu'")),
+    _case("project-engine-the-soc-lacks", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--engine", "hvx"], "no hvx engine")),
+    _case("project-threads-beyond-cores", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--threads", "5"], "--threads 5")),
+    _case("project-threads-zero", lambda e: (["project", "--soc", "raspberry-pi-5", "--threads", "0"], "--threads")),
+    _case("project-context-beyond-model", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--context", "300"], "--context 300")),
+    _case("project-unknown-kernel", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--engine", "cpu", "--kernel", "nosuch"],
+        "nosuch")),
+    _case("project-kernel-cannot-take-shape", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "bitnet-b1.58-3B", "--engine", "cpu", "--threads", "1",
+         "--kernel", "tq2"], "tq2")),
+    _case("project-unknown-head-format", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--head-format", "q3_X"], "q3_X")),
+    _case("project-json-missing-dir", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--json", str(e.path("no/p.json"))], "--json")),
+    _case("project-plot-bad-suffix", lambda e: (
+        ["project", "--soc", "raspberry-pi-5", "--model", "tiny", "--plot", str(e.path("p.txt"))], "--plot")),
 ]
 
 

@@ -112,3 +112,22 @@ def test_packet_text_of_one_packet():
     lines = packet_text([ins for _, ins in prog.instructions()], HVX, SYNTAX)
     assert lines[0].strip() == "{" and lines[-1].strip() == "}"
     assert "v0.tmp = vmem(r8+#0)" in lines[1] and "v3:2.h = vlut16(v0.b,v4.h,r0)" in lines[2]
+
+
+def test_address_steps_leave_a_slot_per_constant_extender():
+    """An outer-loop address step beyond #s16 (``##``) takes a constant-extender slot: the steps
+    fill packets of at most 4 slots (llvm-mc: "out of slots" otherwise)."""
+    b = ProgramBuilder(HVX, "far")
+    srcs = [b.buffer(f"s{i}", 2 * 65536) for i in range(3)]
+    dst = b.buffer("dst", 256, role="output")
+    with b.loop("m", 2) as m:
+        acc = b.vsplat_w(b.tfrsi(0))
+        with b.loop("k", 4) as k:
+            for s in srcs:
+                b.vadd_w(acc, b.vmem_load(s[m * 65536 + k * 128]), out=acc)
+        b.vmem_store(dst[m * 128], acc)
+    asm = render_packets(b.build(), MACHINE, SYNTAX)
+    steps = re.findall(r"address steps / loop control of loop m\n\t\{\n(.*?)\n\t\}", asm, re.S)
+    slots = [sum(SYNTAX.slots_taken(line) for line in packet.splitlines()) for packet in steps]
+    assert sum(packet.count("##65024") for packet in steps) == 3
+    assert len(steps) == 2 and max(slots) <= MACHINE.slots, steps

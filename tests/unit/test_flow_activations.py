@@ -55,3 +55,19 @@ def test_activation_sources():
     assert tr(0, "q").dtype == np.int8 and tr(0, "q").shape == (256,)
     with pytest.raises(UnknownNameError, match="unknown activation source 'nope'"):
         activation_rows(w, source="nope", token_id=None, seed=0)
+
+
+def test_batch_is_the_row_then_seeded_rows_with_their_reference():
+    weights = random_weights(get_preset("tiny"), seed=0)
+    for source in ("trace", "gaussian"):
+        acts = Activations(weights, source=source, token_id=None, seed=5)
+        batch = acts.batch(1, "gate", 4)
+        K = weights.config.projection_shape("gate")[1]
+        assert batch.shape == (4, K) and batch.dtype == np.int8
+        assert np.array_equal(batch[0], acts.row(1, "gate"))
+        assert len({row.tobytes() for row in batch}) == 4                  # distinct further rows
+        assert np.array_equal(batch, acts.batch(1, "gate", 4))             # seeded
+        codes = weights.layers[1].projection("gate").codes
+        assert np.array_equal(acts.expected_batch(1, "gate", 4), ternary_matvec(batch, codes))
+    with pytest.raises(ValueError, match="tokens=0 must be at least 1"):
+        acts.batch(0, "q", 0)

@@ -15,7 +15,7 @@ from workbench.reference import PROJECTIONS, get_preset, random_linear, random_w
 
 
 def _first_exact():
-    return next(s for s in kernels("avx2") if s.exactness == "exact")
+    return next(s for s in kernels("avx2") if s.exactness == "exact" and not s.batched)
 
 
 def test_runner_catches_a_wrong_accumulator():
@@ -50,3 +50,22 @@ def test_workers_give_the_same_checks_as_inline():
     assert inline == forked and all(c.status == "VERIFIED" for c in inline) and len(inline) == 14
     with pytest.raises(UserError, match="--workers 0: must be at least 1"):
         run_checks(KernelRunner(spec), weights, acts, jobs, workers=0)
+
+
+def test_a_batched_kernel_runs_each_projection_on_a_batch_and_names_the_failing_token():
+    spec = get("prefill_vnni", "avx2")
+    runner = KernelRunner(spec, N=4)
+    assert runner.tokens == 4 and KernelRunner(_first_exact()).tokens == 1
+    weights = random_weights(get_preset("tiny"), seed=0)
+    acts = Activations(weights, source="trace", token_id=None, seed=0)
+    checks = run_checks(runner, weights, acts, [(0, "q"), (1, "down")], workers=1)
+    M = get_preset("tiny").projection_shape("q")[0]
+    assert [c.status for c in checks] == ["VERIFIED"] * 2 and checks[0].compared == 4 * M
+
+    def off_in_token_2(buffers, _result=spec.result, **shape):
+        acc = np.array(_result(buffers, **shape))
+        acc[2, 5] += 1
+        return acc
+    bad = KernelRunner(dataclasses.replace(spec, result=off_in_token_2), N=4)
+    c = run_checks(bad, weights, acts, [(0, "q")], workers=1)[0]
+    assert c.status == "FAILED" and c.mismatches == 1 and c.first_mismatch.startswith("token 2 row 5: ")

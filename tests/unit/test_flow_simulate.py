@@ -19,7 +19,7 @@ from workbench.reference import PROJECTIONS, get_preset, ternary_matvec
 
 
 def _first_exact():
-    return next(s for s in kernels("avx2") if s.exactness == "exact")
+    return next(s for s in kernels("avx2") if s.exactness == "exact" and not s.batched)
 
 
 def test_layer_run_verifies_every_projection_and_records_config():
@@ -177,3 +177,22 @@ def test_an_isa_registered_by_a_test_flows_through(toy_isa):
     with pytest.raises(UserError, match="--crosscheck native: does not apply to ISA toy; the cross-checks "
                                         "of toy: none"):
         plan(isa="toy", model="tiny", crosschecks=("native",))
+
+
+def test_a_batched_kernel_checks_projections_x_tokens_and_divides_the_token():
+    from workbench.report import render_text
+    run = simulate(isa="avx2", kernel="prefill_vnni", machine="zen4", model="tiny", params={"N": 4}, workers=1)
+    config = get_preset("tiny")
+    assert run.verified and len(run.projections) == config.num_layers * len(PROJECTIONS)
+    M = config.projection_shape("q")[0]
+    assert next(p for p in run.projections if p.proj == "q").check.compared == 4 * M
+    assert run.token.tokens_per_call == 4
+    assert run.token.kernel_cycles == pytest.approx(sum(p.timing.cycles for p in run.projections) / 4)
+    shape = run.shapes[config.projection_shape("q")]
+    assert shape.tokens == 4 and shape.ops == 2 * shape.M * shape.K * 4
+    cfg = run.to_json()["config"]
+    assert cfg["kernel"]["tokens_param"] == "N" and cfg["kernel"]["build_params"]["N"] == 4
+    assert "3 further seeded Gaussian rows" in cfg["compared_against"]
+    text = render_text(run)
+    assert f"ALL VERIFIED: {len(run.projections)} projections x 4 tokens" in text
+    assert "batched kernel: 4 tokens per call" in text

@@ -37,3 +37,16 @@ def test_weight_bytes_of_a_format_and_of_an_unregistered_layout():
     odd = dataclasses.replace(spec, weight_format="array_tiles")
     nbytes, what = token_weight_bytes(odd, config, shapes)
     assert nbytes == config.num_layers * len(PROJECTIONS) * 1000 and "bytes the Programs move" in what
+
+
+def test_a_batched_call_is_divided_by_its_tokens():
+    run = SimpleNamespace(projections=[SimpleNamespace(timing=SimpleNamespace(cycles=8000.0))] * 3)
+    machine = SimpleNamespace(clock_ghz=2.0, dram_gbps_core=20.0, dram_gbps_chip=30.0, cores=2)
+    from workbench.flow import project_token
+    one = project_token(run, machine=machine, weight_bytes=8000, weight_source="w")
+    eight = project_token(run, machine=machine, weight_bytes=8000, weight_source="w", tokens_per_call=8)
+    assert one.kernel_cycles == 24000 and eight.kernel_cycles == 3000 and eight.weight_bytes == 1000
+    assert eight.tokens_per_call == 8 and "read once per 8 tokens" in eight.weight_source
+    assert eight.to_json()["tokens_per_call"] == 8
+    with pytest.raises(ValueError, match="tokens_per_call=0"):
+        project_token(run, machine=machine, weight_bytes=1, tokens_per_call=0)

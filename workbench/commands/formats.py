@@ -132,7 +132,9 @@ def _inspect_gguf(path) -> None:
     f = _GGUFFile(path)
     r = f.reader
     arch = f.value("general.architecture", required=False)
-    print(f"{path}: GGUF, architecture {arch}, {len(r.tensors)} tensors, {len(r.fields)} metadata keys")
+    table = "; type ids of the BitNet fork's table (I2_S = 36)" if f.fork else ""
+    print(f"{path}: GGUF, architecture {arch}, {len(r.tensors)} tensors, {len(r.fields)} metadata "
+          f"keys{table}")
     wb = {}
     for t in r.tensors:
         tid = f.typed(f"workbench.tensor.{t.name}.type", int, None)
@@ -145,7 +147,10 @@ def _inspect_gguf(path) -> None:
             shape, tid = wb[t.name]
             tname = f"WB_I2_S({tid:#x})"
         else:
-            shape, tname = [int(x) for x in t.shape[::-1]], t.tensor_type.name
+            shape = list(t.shape)
+            tname = t.type.name if t.type is not None else f"unknown({t.type_id})"
+            if t.type is not None and t.type.fork:
+                tname = f"{tname}({t.type_id})"
         n = int(np.prod(shape))
         total += int(t.n_bytes)
         bpw = f"{8 * int(t.n_bytes) / n:>8.4f}" if n else f"{'-':>8}"

@@ -5,7 +5,8 @@ the preset's deterministic random weights through `workbench.reference.random_we
 for the layers the run needs only (one layer: that layer, plus the layers before it when the
 activations come from the reference forward pass); large presets come from the memory-mapped
 disk cache, so forked workers share the pages. `Activations` gives each projection its int8 row
-and the reference int32 accumulators for it.
+and the reference int32 accumulators for it, and for a batched (prefill) kernel a batch of rows:
+that row plus further seeded Gaussian rows.
 """
 
 from __future__ import annotations
@@ -85,6 +86,29 @@ class Activations:
         rng = np.random.default_rng((self.seed, layer, PROJECTIONS.index(proj)))
         q, _ = quantize_activations(rng.standard_normal(K, dtype=np.float32))
         return q
+
+    def batch(self, layer: int, proj: str, tokens: int) -> np.ndarray:
+        """int8 [tokens, K]: `row(layer, proj)` then tokens-1 further rows, each a standard-normal
+        row from its own seeded generator ``(seed, layer, proj, t)``, quantized per token with
+        `workbench.quant.quantize_activations` (the batch a batched kernel runs on)."""
+        if tokens < 1:
+            raise ValueError(f"Activations.batch: tokens={tokens} must be at least 1")
+        _, K = self.weights.config.projection_shape(proj)
+        rows = [self.row(layer, proj)]
+        for t in range(1, tokens):
+            rng = np.random.default_rng((self.seed, layer, PROJECTIONS.index(proj), t))
+            rows.append(quantize_activations(rng.standard_normal(K, dtype=np.float32))[0])
+        return np.ascontiguousarray(np.stack(rows))
+
+    def expected_batch(self, layer: int, proj: str, tokens: int) -> np.ndarray:
+        """The reference int32 [tokens, M] accumulators for `batch(layer, proj, tokens)`: row 0 is
+        `expected(layer, proj)`, the others `ternary_matvec` of the further rows."""
+        first = self.expected(layer, proj)
+        if tokens == 1:
+            return np.asarray(first)[None, :]
+        codes = self.weights.layers[layer].projection(proj).codes
+        rest = ternary_matvec(self.batch(layer, proj, tokens)[1:], codes)
+        return np.concatenate([np.asarray(first)[None, :], rest]).astype(np.int32)
 
     def expected(self, layer: int, proj: str) -> np.ndarray:
         """The reference int32 [M] accumulators for `row(layer, proj)` and the layer's codes."""

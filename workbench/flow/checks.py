@@ -7,6 +7,8 @@ functional executor (`kernels.registry.run`); `run_checks` does so for every (la
 of a run, in forked worker processes that inherit the weights (memory-mapped from the weight
 cache, so not copied), the activations and the built Programs. Every verdict is
 `kernels.verify.check_accumulators`: integer equality with `workbench.reference.ternary_matvec`.
+A batched (prefill) kernel runs each projection on a batch of `tokens` rows (the projection's row
+plus seeded ones, `Activations.batch`) and is judged on all tokens x rows.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from kernels.verify import Check, check_accumulators
 from workbench.errors import UserError
 from workbench.reference import ternary_matvec
 
-__all__ = ["KernelRunner", "run_checks"]
+__all__ = ["KernelRunner", "run_checks", "job_rows", "job_expected"]
 
 
 class KernelRunner:
@@ -43,6 +45,11 @@ class KernelRunner:
     def exactness(self) -> str:
         return self.spec.exactness
 
+    @property
+    def tokens(self) -> int:
+        """Activation rows per call: the batched kernel's tokens parameter, else 1."""
+        return int(self.params[self.spec.tokens_param]) if self.spec.batched else 1
+
     def program(self, M: int, K: int):
         """The kernel's Program for shape (M, K); a shape the kernel does not support is a
         UserError naming the kernel, the shape and the violated constraint."""
@@ -58,7 +65,8 @@ class KernelRunner:
         return self._programs[key]
 
     def run(self, codes: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """The kernel's accumulators for weight codes [M, K] and one int8 activation row [K]."""
+        """The kernel's accumulators for weight codes [M, K] and one int8 activation row [K]
+        (a batched kernel: q [tokens, K] -> [tokens, M])."""
         M, K = codes.shape
         return np.asarray(run_kernel(self.spec, codes, q, program=self.program(M, K), **self.params))
 
@@ -67,9 +75,10 @@ class KernelRunner:
 
         `expected` : the reference accumulators when already computed (the forward pass's trace
         holds ternary_matvec's output for exactly this q and these codes); else computed here.
+        A batched kernel takes q [tokens, K] and expected [tokens, M].
         """
         if expected is None:
-            expected = ternary_matvec(q[None, :], codes)[0]
+            expected = ternary_matvec(q, codes) if q.ndim == 2 else ternary_matvec(q[None, :], codes)[0]
         return check_accumulators(self.spec, codes, q, self.run(codes, q), expected, params=self.params)
 
 
@@ -81,7 +90,22 @@ def _check_job(job) -> Check:
     layer, proj, expected = job
     st = _JOB_STATE
     codes = np.ascontiguousarray(st["weights"].layers[layer].projection(proj).codes)
-    return st["runner"].check(codes, st["activations"].row(layer, proj), expected=expected)
+    return st["runner"].check(codes, job_rows(st["runner"], st["activations"], layer, proj), expected=expected)
+
+
+def job_rows(runner: KernelRunner, activations, layer: int, proj: str) -> np.ndarray:
+    """The activations one check of (layer, proj) runs on: the projection's int8 row [K], or for a
+    batched kernel the batch [tokens, K] (`Activations.batch`)."""
+    if runner.spec.batched:
+        return activations.batch(layer, proj, runner.tokens)
+    return activations.row(layer, proj)
+
+
+def job_expected(runner: KernelRunner, activations, layer: int, proj: str) -> np.ndarray:
+    """The reference accumulators of `job_rows`: [M], or [tokens, M] for a batched kernel."""
+    if runner.spec.batched:
+        return activations.expected_batch(layer, proj, runner.tokens)
+    return activations.expected(layer, proj)
 
 
 def run_checks(runner: KernelRunner, weights, activations, jobs: list[tuple[int, str]], *,
@@ -94,7 +118,7 @@ def run_checks(runner: KernelRunner, weights, activations, jobs: list[tuple[int,
     """
     if workers < 1:
         raise UserError(f"--workers {workers}: must be at least 1")
-    tasks = [(li, p, activations.expected(li, p)) for li, p in jobs]
+    tasks = [(li, p, job_expected(runner, activations, li, p)) for li, p in jobs]
     for li, p in dict.fromkeys(jobs):                   # build every shape's Program before forking
         runner.program(*weights.config.projection_shape(p))
     _JOB_STATE.update(runner=runner, weights=weights, activations=activations)

@@ -109,7 +109,7 @@ def choose_kernel(plugin, machine, config, params: dict) -> tuple[KernelRunner, 
     registered = {s.name: s for s in registry.kernels(plugin.name)}
     order = [n for n in plugin.kernel_preference if n in registered]
     if not order:
-        order = [n for n, s in sorted(registered.items()) if s.exactness == "exact"]
+        order = [n for n, s in sorted(registered.items()) if s.exactness == "exact" and not s.batched]
     skipped = []
     for name in order:
         spec = registered[name]

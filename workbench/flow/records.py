@@ -28,6 +28,7 @@ class ShapeTiming:
     projections : names of the projections of this shape, in model order.
     headlines : view name -> a view the engine's report prints by default (`headline_views`),
         when it was not asked for in `views`.
+    tokens : activation rows one run of the Program serves (a batched kernel's N, else 1).
     """
 
     M: int
@@ -36,6 +37,7 @@ class ShapeTiming:
     views: dict = field(default_factory=dict)
     projections: tuple[str, ...] = ()
     headlines: dict = field(default_factory=dict)
+    tokens: int = 1
 
     @property
     def cycles(self) -> float:
@@ -47,8 +49,8 @@ class ShapeTiming:
 
     @property
     def ops(self) -> int:
-        """Multiply-adds counted as 2 operations each: 2 M K."""
-        return 2 * self.M * self.K
+        """Multiply-adds counted as 2 operations each: 2 M K per token, times `tokens`."""
+        return 2 * self.M * self.K * self.tokens
 
     @property
     def gops(self) -> float:
@@ -68,7 +70,8 @@ class ShapeTiming:
         return dict(self.timing.extra or {})
 
     def to_json(self) -> dict:
-        return {"M": self.M, "K": self.K, "projections": list(self.projections), "cycles": self.cycles,
+        return {"M": self.M, "K": self.K, "tokens": self.tokens, "projections": list(self.projections),
+                "cycles": self.cycles,
                 "seconds": self.seconds, "gops": self.gops, "bytes_moved": self.bytes_moved,
                 "binding": self.binding, "memory_level": self.timing.memory_level,
                 "instructions": self.timing.instructions, "extra": self.extra,

@@ -7,7 +7,9 @@ layer, activations, workers and the cross-checks' own refusals); `execute` does 
 weights of the layers it needs, the activation rows, each unique shape's Program timed once
 through `isa_models.core.timing.time_program` (whatever engine the machine names) with the views
 listening, every projection run functionally and judged by `kernels.verify`, the cross-checks,
-and for a whole token the per-token projection. `simulate` is both in one call.
+and for a whole token the per-token projection. `simulate` is both in one call. A batched
+(prefill) kernel runs every projection on a batch of rows (`workbench.flow.checks.job_rows`) and
+its token projection divides each call by the tokens it serves.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from isa_models.core.timing import time_program
 from isa_models.core.views import VIEWS, applies, headline_views, views_for
 from workbench.errors import UnknownNameError, UserError
 from workbench.flow.activations import Activations, check_source, load_weights, needed_layers
-from workbench.flow.checks import run_checks
+from workbench.flow.checks import job_rows, run_checks
 from workbench.flow.crosscheck import CrossCheckContext, ShapeCase, select_crosschecks
 from workbench.flow.defaults import Resolved, resolve
 from workbench.flow.records import ProjectionResult, ShapeTiming, SimulationRun
@@ -72,13 +74,18 @@ def kernel_info(spec) -> dict:
         info["bound"] = spec.bound
     if spec.error:
         info["error"] = dict(spec.error)
+    if spec.tokens_param:
+        info["tokens_param"] = spec.tokens_param
     return info
 
 
-def compared_against(activations: str) -> str:
-    """What VERIFIED rests on, in words, for a run with this activation source."""
+def compared_against(activations: str, *, tokens: int = 1) -> str:
+    """What VERIFIED rests on, in words, for a run with this activation source (`tokens` rows per
+    call for a batched kernel: the source's row plus tokens-1 seeded Gaussian rows)."""
     rows = ("inside the reference forward pass (one decode step: same q, same codes)" if activations == "trace"
             else "on seeded Gaussian activation rows")
+    if tokens > 1:
+        rows += f", each batch that row plus {tokens - 1} further seeded Gaussian rows"
     return f"every int32 accumulator compared with workbench.reference.ternary_matvec {rows}, integer equality"
 
 
@@ -176,7 +183,7 @@ def execute(p: SimulationPlan, *, progress: bool = False) -> SimulationRun:
         headlines = make_views([v for v in headline_views(machine.engine) if v not in listeners])
         result = time_program(runner.program(M, K), machine, cold=p.cold,
                               listeners=[*listeners.values(), *headlines.values()])
-        shapes[(M, K)] = ShapeTiming(M, K, result, listeners, (proj,), headlines)
+        shapes[(M, K)] = ShapeTiming(M, K, result, listeners, (proj,), headlines, tokens=runner.tokens)
 
     jobs = [(li, proj) for li in p.layers for proj in PROJECTIONS]
     bar = _progress(progress, total=len(jobs), desc=f"verify {r.spec.name}", unit="proj")
@@ -197,7 +204,8 @@ def execute(p: SimulationPlan, *, progress: bool = False) -> SimulationRun:
     run = SimulationRun(_config(p, weights), list(r.defaults), results, shapes, crosschecks)
     if p.whole_token:
         nbytes, what = token_weight_bytes(r.spec, config, shapes)
-        run.token = project_token(run, machine=machine, weight_bytes=nbytes, weight_source=what)
+        run.token = project_token(run, machine=machine, weight_bytes=nbytes, weight_source=what,
+                                  tokens_per_call=runner.tokens)
     return run
 
 
@@ -209,7 +217,7 @@ def simulate(*, progress: bool = False, **kw) -> SimulationRun:
 def _case(shape: ShapeTiming, runner, weights, acts, layer: int) -> ShapeCase:
     proj = shape.projections[0]
     codes = np.ascontiguousarray(weights.layers[layer].projection(proj).codes)
-    inputs = runner.spec.prepare(codes, acts.row(layer, proj), **runner.params)
+    inputs = runner.spec.prepare(codes, job_rows(runner, acts, layer, proj), **runner.params)
     return ShapeCase(shape.M, shape.K, layer, shape.projections, runner.program(shape.M, shape.K), inputs,
                      shape.cycles)
 
@@ -224,7 +232,7 @@ def _config(p: SimulationPlan, weights) -> dict:
             "model": {**r.config.to_dict(), "weights_seed": p.seed,
                       "weights": {k: v for k, v in weights.meta.items() if isinstance(v, (str, int, float))}},
             "layers": p.layers, "whole_token": p.whole_token, "activations": p.activations,
-            "token_id": p.token_id, "compared_against": compared_against(p.activations),
+            "token_id": p.token_id, "compared_against": compared_against(p.activations, tokens=r.runner.tokens),
             "memory": "cold (working set from DRAM)" if p.cold else "warm (smallest level holding it)",
             "views": list(p.views), "crosschecks": [c.name for c in p.crosschecks],
             "crosscheck_options": dict(p.context.options) if p.context else {},

@@ -5,8 +5,9 @@ cycles of every projection of every layer are summed; the bytes a token must rea
 kernel's packed weights (its `workbench.formats` format) or, for a kernel whose weight layout is
 not a registered format (an accelerator's tiles), the bytes its Programs move per the timing.
 Tokens/s of n cores is the lower of compute (n / kernel time) and the DRAM roofline (bytes at
-the bandwidth of n cores, ``min(n * per-core, chip)``). Only the ternary projections are
-modelled: attention, norms and the lm_head are not.
+the bandwidth of n cores, ``min(n * per-core, chip)``). A batched (prefill) kernel serves N
+tokens per call and reads its weights once for them: cycles and bytes per token are the call's
+divided by N. Only the ternary projections are modelled: attention, norms and the lm_head are not.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class TokenProjection:
     ----------
     weight_source : what `weight_bytes` counts ("packed weights, format i2s_x86", or "bytes the
         Programs move (timing)").
+    tokens_per_call : tokens one kernel call serves (a batched kernel's N, else 1); the cycles
+        and bytes above are per token, i.e. per call divided by it.
     """
 
     kernel_cycles: float
@@ -39,6 +42,7 @@ class TokenProjection:
     dram_gbps_chip: float
     cores: int
     weight_source: str = ""
+    tokens_per_call: int = 1
 
     def dram_gbps(self, n: int) -> float:
         return min(n * self.dram_gbps_core, self.dram_gbps_chip)
@@ -58,6 +62,7 @@ class TokenProjection:
     def to_json(self) -> dict:
         return {"kernel_cycles_per_token": self.kernel_cycles, "kernel_seconds_per_token": self.kernel_seconds,
                 "weight_bytes_per_token": self.weight_bytes, "weight_source": self.weight_source,
+                "tokens_per_call": self.tokens_per_call,
                 "dram_gbps_core": self.dram_gbps_core, "dram_gbps_chip": self.dram_gbps_chip,
                 "by_cores": [{"cores": n, "tokens_per_s": self.tokens_per_s(n),
                               "compute_tokens_per_s": self.compute_tokens_per_s(n),
@@ -85,11 +90,20 @@ def token_weight_bytes(spec, config, shapes: dict) -> tuple[int, str]:
     return per_layer * config.num_layers, f"bytes the Programs move (timing; format {spec.weight_format})"
 
 
-def project_token(run, *, machine, weight_bytes: int, weight_source: str = "") -> TokenProjection:
+def project_token(run, *, machine, weight_bytes: int, weight_source: str = "",
+                  tokens_per_call: int = 1) -> TokenProjection:
     """Sum the per-projection kernel cycles of a whole-token `run` into a per-token projection
-    on `machine` (its clock, per-core and chip DRAM bandwidth, cores)."""
-    cycles = sum(p.timing.cycles for p in run.projections)
+    on `machine` (its clock, per-core and chip DRAM bandwidth, cores).
+
+    `weight_bytes` : bytes one call of every projection reads; with `tokens_per_call` N > 1 (a
+    batched kernel) the cycles and bytes per token are those of a call divided by N.
+    """
+    if tokens_per_call < 1:
+        raise ValueError(f"project_token: tokens_per_call={tokens_per_call} must be at least 1")
+    cycles = sum(p.timing.cycles for p in run.projections) / tokens_per_call
     return TokenProjection(kernel_cycles=cycles, kernel_seconds=cycles / (machine.clock_ghz * 1e9),
-                           weight_bytes=weight_bytes, dram_gbps_core=machine.dram_gbps_core,
+                           weight_bytes=-(-weight_bytes // tokens_per_call), dram_gbps_core=machine.dram_gbps_core,
                            dram_gbps_chip=machine.dram_gbps_chip, cores=machine.cores,
-                           weight_source=weight_source)
+                           weight_source=weight_source + (f", read once per {tokens_per_call} tokens"
+                                                          if tokens_per_call > 1 else ""),
+                           tokens_per_call=tokens_per_call)

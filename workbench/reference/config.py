@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from workbench.errors import UnknownNameError, UserError
 
@@ -117,6 +117,30 @@ class ModelConfig:
         return asdict(self)
 
 
+# bitnet.cpp's dummy models (the model sizes of its paper's charts, 125M..100B: research/kernels.md
+# §1.7). microsoft/BitNet utils/generate-dummy-bitnet-model.py `model_config` sets hidden_size,
+# intermediate_size, num_hidden_layers and num_attention_heads per size, and num_key_value_heads =
+# num_attention_heads (BitnetModel.set_params); everything else comes from the checkpoint directory
+# given on the command line, bitnet_b1_58-large in the README's example (vocab 32002, RoPE theta
+# 10000, 2048 positions, LLaMA-2 tokenizer ids, arch "bitnet" with tied output).
+_DUMMY_SHAPES = {        # size: (hidden, ffn, layers, heads)
+    "125M": (768, 3072, 11, 12), "350M": (1024, 3072, 24, 16), "1B": (2048, 3584, 24, 32),
+    "1.5B": (1536, 9216, 28, 32), "2.7B": (3072, 7680, 24, 32), "3.8B": (3840, 8192, 24, 32),
+    "7B": (4096, 12032, 32, 32), "13B": (5120, 13824, 40, 40), "30B": (6656, 16384, 60, 52),
+    "70B": (8192, 24576, 80, 64),
+}
+_LARGE = ModelConfig("bitnet-b1.58-large", vocab_size=32002, hidden_size=1536, intermediate_size=4096,
+                     num_layers=24, num_heads=16, num_kv_heads=16, head_dim=96, rope_theta=10000.0,
+                     max_position=2048, bos_token_id=1, eos_token_id=2,
+                     source="1bitLLM/bitnet_b1_58-large config (kernels.md §1.3 shapes 1536x4096)")
+_DUMMIES = tuple(
+    replace(_LARGE, name=f"bitnet-{size}", hidden_size=h, intermediate_size=f, num_layers=n,
+            num_heads=a, num_kv_heads=a, head_dim=h // a,
+            source=f"microsoft/BitNet utils/generate-dummy-bitnet-model.py '{size}' (MHA; vocab, "
+                   "RoPE and tokenizer of bitnet_b1_58-large, the README's base)")
+    for size, (h, f, n, a) in _DUMMY_SHAPES.items()
+)
+
 PRESETS: dict[str, ModelConfig] = {
     cfg.name: cfg
     for cfg in (
@@ -130,18 +154,26 @@ PRESETS: dict[str, ModelConfig] = {
                     num_layers=30, num_heads=20, num_kv_heads=5, head_dim=128,
                     source="microsoft/bitnet-b1.58-2B-4T config (research/reference.md §1.1)"),
         # 1bitLLM/bitnet_b1_58-large: LLaMA-2 tokenizer, MHA, theta 10000 (kernels.md §1.3 shapes).
-        ModelConfig("bitnet-b1.58-large", vocab_size=32002, hidden_size=1536, intermediate_size=4096,
-                    num_layers=24, num_heads=16, num_kv_heads=16, head_dim=96, rope_theta=10000.0,
-                    max_position=2048, bos_token_id=1, eos_token_id=2,
-                    source="1bitLLM/bitnet_b1_58-large config (kernels.md §1.3 shapes 1536x4096)"),
+        _LARGE,
+        # T-MAC's BitNet-3B. lm_head tied: 1bitLLM checkpoints ship no lm_head.weight, since
+        # llama.cpp's converter for them (conversion/bitnet.py BitnetModel, "BitnetForCausalLM" ->
+        # MODEL_ARCH.BITNET) maps every tensor and gguf-py's MODEL_TENSORS[BITNET] has no OUTPUT;
+        # the fork's build_bitnet graph multiplies by tok_embd (research/reference.md §3.2).
         ModelConfig("bitnet-b1.58-3B", vocab_size=32002, hidden_size=3200, intermediate_size=8640,
                     num_layers=26, num_heads=32, num_kv_heads=32, head_dim=100, rope_theta=10000.0,
-                    max_position=2048, bos_token_id=1, eos_token_id=2,
-                    source="1bitLLM/bitnet_b1_58-3B config (kernels.md §1.3 shapes 3200x8640)"),
+                    max_position=2048, bos_token_id=1, eos_token_id=2, tie_embeddings=True,
+                    source="1bitLLM/bitnet_b1_58-3B config (kernels.md §1.3 shapes 3200x8640); tied "
+                           "lm_head (gguf-py MODEL_TENSORS[BITNET] has no output tensor)"),
         # HF1BitLLM/Llama3-8B-1.58-100B-tokens: Llama-3-8B shapes, untied lm_head.
         ModelConfig("llama3-8B-1.58", vocab_size=128256, hidden_size=4096, intermediate_size=14336,
                     num_layers=32, num_heads=32, num_kv_heads=8, head_dim=128, max_position=8192,
                     tie_embeddings=False, source="HF1BitLLM/Llama3-8B-1.58-100B-tokens (Llama-3-8B shapes)"),
+        # The "700M" of bitnet.cpp's charts: bitnet_b1_58-large's shapes (729M parameters), the
+        # checkpoint the dummy-model README command starts from (kernels.md §1.7 chart table).
+        replace(_LARGE, name="bitnet-700M",
+                source="bitnet.cpp charts' 700M = 1bitLLM/bitnet_b1_58-large (microsoft/BitNet README "
+                       "'dummy model' command; research/kernels.md §1.7)"),
+        *_DUMMIES,
         # bitnet.cpp's "100B" dummy model for throughput projections
         # (microsoft/BitNet utils/generate-dummy-bitnet-model.py: hidden 8192, ffn 45568, 72 layers, 64 heads).
         ModelConfig("bitnet-100B", vocab_size=128256, hidden_size=8192, intermediate_size=45568,

@@ -54,6 +54,10 @@ class HexagonSyntax(PacketSyntax):
     def const(self, dst: str, imm: int) -> str:
         return f"{dst} = #{imm}" if -32768 <= imm <= 32767 else f"{dst} = ##{imm}"
 
+    def slots_taken(self, line: str) -> int:
+        """A ``##`` immediate needs a constant extender word, which takes a slot of its own."""
+        return 2 if "##" in line else 1
+
     def set_modifier(self, modifier: str, src: str) -> str:
         return f"{modifier} = {src}"
 
