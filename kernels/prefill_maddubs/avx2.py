@@ -6,17 +6,19 @@ Program is prefill_vnni's (`kernels.prefill_vnni.avx2.batched_program`: i2s_x86 
 block loaded and decoded once into u8 fields {0, 1, 2} and applied to G tokens, two rows per
 iteration, q [N, K] as memory operands loaded once per quarter and token); only the dot product
 differs: per (quarter, token, row) one vpmaddubsw (u8 field x s8 activation pairs into int16)
-and one vpaddw into an int16 accumulator. After every chunk of `blocks_per_chunk` blocks each
-token's int16 chains are added, widened by vpmaddwd with ones into int32 and reduced by the
-vphaddd tree into the row's running vector of G token totals; at the row's end sum(q_t) is
-subtracted and the totals stored as prefill_vnni's. Per 128 weights and token: 4 vpmaddubsw +
+and one vpaddw into one int16 accumulator per (row, token) (vpaddw's 1-cycle latency needs no
+further chains). After every chunk of `blocks_per_chunk` blocks each token's accumulator is
+widened by vpmaddwd with ones into int32 and the row's G tokens reduced by the vphaddd tree into
+one vector of chunk totals, added to the running totals kept in the row's "acc" slot (the 16 ymm
+hold 8 accumulators, 2 weights, 2 fields, the mask and an activation: no room for them); at the
+row's end sum(q_t) is subtracted and the totals stored as prefill_vnni's. Per 128 weights and token: 4 vpmaddubsw +
 4 vpaddw + 14/(2G) decode ops per row-pair, against i2s's 4 vpmaddubsw + 4 vpaddw + 7 decode + 1
 load per row and token.
 
 Exactness: "exact", no bound. A vpmaddubsw int16 lane is f0 q0 + f1 q1 with f in {0, 1, 2} and
 q in [-128, 127], so it lies in [-512, 508] and never saturates; an int16 accumulator lane sums
-4 such lanes per block (over all its chains together) for at most 16 blocks: [-32768, 32512],
-inside int16, so adding the chains in wrapping int16 is exact too; vpmaddwd with ones is exact
+4 such lanes per block for at most 16 blocks: [-32768, 32512],
+inside int16 (the extreme -32768 is tested); vpmaddwd with ones is exact
 in int32 and the row total is bounded as prefill_vnni's (|.| <= 256 K < 2^31, K <= 2^21). The
 result equals `workbench.reference.ternary_matvec` for every token and every int8 input.
 """

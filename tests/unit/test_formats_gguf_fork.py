@@ -221,13 +221,31 @@ def test_save_gguf_i2s_fork_writes_the_same_layout(tmp_path, tiny, fork_file):
     assert set(tensor_names(TINY)) == {t.name for t in ours.tensors}
 
 
+def test_reader_reads_metadata_arrays_as_gguf_py_does(tmp_path, tiny):
+    """ForkAwareReader's one-pass array parsing gives gguf-py's fields (a file gguf-py can read:
+    the fork's metadata with one F32 tensor)."""
+    import gguf
+
+    from workbench.formats.gguf_reader import ForkAwareReader
+
+    path = write_fork_gguf(tmp_path / "meta.gguf", tiny, tensors=[("x", [4], 0, b"\0" * 16)])
+    ours, ref = ForkAwareReader(path), gguf.GGUFReader(str(path))
+    assert list(ours.fields) == list(ref.fields)
+    for key, field in ref.fields.items():
+        got = ours.fields[key]
+        assert (got.types, got.data, got.contents()) == (field.types, field.data, field.contents()), key
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got.parts, field.parts))
+    assert len(ours.fields["tokenizer.ggml.tokens"].contents()) == TINY.vocab_size
+
+
 def test_untied_fork_file_reads_output_weight(tmp_path):
     import dataclasses
 
     cfg = dataclasses.replace(TINY, name="untied", tie_embeddings=False, num_layers=1)
     w = random_weights(cfg, seed=3)
     tensors = fork_tensors(w)
-    tensors.insert(1, ("output.weight", [cfg.hidden_size, cfg.vocab_size], 1, w.lm_head.astype("<f2").tobytes()))
+    head = w.lm_head.astype("<f2").tobytes()
+    tensors.insert(1, ("output.weight", [cfg.hidden_size, cfg.vocab_size], 1, head))
     back = load_model(write_fork_gguf(tmp_path / "u.gguf", w, tensors=tensors))
     assert not back.config.tie_embeddings
     assert np.array_equal(back.lm_head, w.lm_head.astype(np.float16).astype(np.float32))

@@ -105,14 +105,22 @@ def test_roofline_refuses_work_a_unit_has_no_rate_for():
         eng.time_roofline(op, [hvx], soc=soc, assumptions=ASSUME)
 
 
-def test_kernel_timings_are_cached():
+def test_kernel_timings_are_cached_in_process_and_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERNARY_WORKBENCH_CACHE", str(tmp_path))
     soc = load_soc("raspberry-pi-5")
     (unit,) = eng.cpu_units(soc, 1)
     kernel = _kernel("rowdot", "neon", unit.machine)
+    eng.clear_cache()
     a = eng.kernel_timing(kernel, unit.machine, 256, 256)
     assert eng.kernel_timing(kernel, unit.machine, 256, 256) is a
+    assert len(list((tmp_path / "projection-timings").glob("*.json"))) == 1
     eng.clear_cache()
-    assert eng.kernel_timing(kernel, unit.machine, 256, 256) is not a
+    monkeypatch.setattr(eng, "time_program", lambda *a, **k: pytest.fail("timed again"))
+    assert eng.kernel_timing(kernel, unit.machine, 256, 256) == a          # read back from disk
+    slower = dataclasses.replace(unit.machine, clock_ghz=1.0)               # another machine: another key
+    with pytest.raises(pytest.fail.Exception, match="timed again"):
+        eng.kernel_timing(kernel, slower, 256, 256)
+    eng.clear_cache()
 
 
 def test_barrier_assumption():

@@ -160,6 +160,15 @@ def test_events_and_estimates_add_and_scale(model):
     assert EnergyEstimate() + ea == ea
 
 
+def test_numpy_counts_are_numbers(model):
+    np = pytest.importorskip("numpy")
+    ev = EnergyEvents(int8_ops=np.int64(1000), dram_bytes=np.float32(64.0)) * np.float64(2.0)
+    est = model.estimate(ev, node_nm=np.int64(4), dram_type="LPDDR5X", static_w=np.float64(1.0), seconds=0.5)
+    ref = model.estimate(EnergyEvents(int8_ops=2000, dram_bytes=128), node_nm=4.0, dram_type="LPDDR5X",
+                         static_w=1.0, seconds=0.5)
+    assert math.isclose(est.joules, ref.joules) and math.isclose(est.high, ref.high)
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 def test_unknown_dram_type_names_the_valid_ones(model):

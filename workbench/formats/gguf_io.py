@@ -340,8 +340,8 @@ class _GGUFFile:
                 raise self.error(f"tensor {name!r}: rows of {k} weights are not whole "
                                  f"{gtype.block}-weight blocks of {gtype.name}")
             try:
-                arr = gguf.quants.dequantize(np.asarray(raw).reshape(-1, k // gtype.block * gtype.block_bytes),
-                                             gtype.upstream)
+                rows = np.asarray(raw).reshape(-1, k // gtype.block * gtype.block_bytes)
+                arr = gguf.quants.dequantize(rows, gtype.upstream)
             except NotImplementedError:
                 raise self.error(f"tensor {name!r} has type {gtype.name}, which gguf-py cannot "
                                  "dequantize") from None

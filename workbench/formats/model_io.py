@@ -149,6 +149,7 @@ def _hf_formats(d: Path, st: Path) -> dict:
     proj = "model.layers.0.self_attn.q_proj.weight"
     if proj not in dtypes:
         raise ModelFileError(f"{st}: missing tensor {proj!r}")
-    ternary = "hf_2bit" if dtypes[proj][0] == "U8" else _ST_DENSE.get(dtypes[proj][0], dtypes[proj][0].lower())
+    dtype = dtypes[proj][0]        # packed uint8 (offline quantized) or float master weights
+    ternary = "hf_2bit" if dtype == "U8" else _ST_DENSE.get(dtype, dtype.lower())
     return {"config": config, "ternary": ternary, "embedding": dense("model.embed_tokens.weight"),
             "lm_head": None if config.tie_embeddings else dense("lm_head.weight")}

@@ -6,7 +6,8 @@ NPU), each with its machine at the SoC's clock and DRAM share. Ternary projectio
 the ISA engines: the kernel's Program for the rows one thread computes (rows split evenly between
 threads, as llama.cpp and bitnet.cpp do) goes through `time_program(..., cold=True)` on every
 cluster used, and the slowest sets the op's time; results are cached per (machine, kernel, params,
-M, K, N). Every other op is a roofline per unit: max(work / compute rate (`rates`), DRAM bytes /
+M, K, N), in-process and on disk (the Programs of a whole token with several thread counts take
+tens of seconds to simulate). Every other op is a roofline per unit: max(work / compute rate (`rates`), DRAM bytes /
 shared bandwidth, on-chip bytes / cache bandwidth). DRAM bandwidth is shared: the lower of the sum
 of the used cores' per-core bandwidth and the SoC's sustained bandwidth; one engine runs an op at
 a time. A multi-threaded op ends with a thread barrier (`assumptions.toml`).
@@ -15,8 +16,15 @@ a time. A multi-threaded op ends with a thread barrier (`assumptions.toml`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import isa_models
 
 from isa_models.core.timing import time_program
 from isa_models.registry import get_isa
@@ -25,7 +33,7 @@ from workbench.projection.dense_formats import expand_work
 from workbench.projection.rates import machine_rates
 
 __all__ = ["Unit", "OpTiming", "KernelChoice", "cpu_units", "accelerator_unit", "soc_machine", "kernel_timing",
-           "rows_per_thread", "time_ternary", "time_roofline", "shared_dram_gbps", "clear_cache", "can_run"]
+           "rows_per_thread", "KernelTime", "time_ternary", "time_roofline", "shared_dram_gbps", "clear_cache", "can_run"]
 
 
 @dataclass(frozen=True)
@@ -158,17 +166,58 @@ def shared_dram_gbps(units, soc) -> float:
     return min(sum(u.dram_gbps * u.count for u in units), float(soc.dram.sustained_gbps))
 
 
+@dataclass(frozen=True)
+class KernelTime:
+    """What the projection keeps of a kernel's `TimingResult` (cached in-process and on disk)."""
+
+    cycles: float
+    compute_cycles: float
+    memory_cycles: float
+    memory_level: str
+    binding: str
+    instructions: int
+    bytes_moved: int
+
+    @classmethod
+    def of(cls, result) -> "KernelTime":
+        return cls(float(result.cycles), float(result.compute_cycles), float(result.memory_cycles),
+                   str(result.memory_level), str(result.binding), int(result.instructions), int(result.bytes_moved))
+
+
 _CACHE: dict = {}
 
 
 def clear_cache() -> None:
-    """Forget every cached kernel timing (tests)."""
+    """Forget every kernel timing cached in this process (tests)."""
     _CACHE.clear()
 
 
-def kernel_timing(kernel: KernelChoice, machine, M: int, K: int, *, tokens: int | None = None):
-    """`time_program(kernel.build(M, K[, N]), machine, cold=True)`, cached in-process per (machine,
-    clock, DRAM share, kernel, params, M, K, N)."""
+@lru_cache(maxsize=1)
+def _engine_digest() -> str:
+    """A digest of the engine layer's source (every .py under isa_models/): a changed timing model
+    never reads an old timing from the disk cache."""
+    root = Path(isa_models.__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _disk_path(program, machine) -> Path:
+    from workbench.reference.weights import weights_cache_dir
+
+    h = hashlib.sha256()
+    for part in (_engine_digest(), str(program), json.dumps(machine.to_json(), sort_keys=True, default=str),
+                 repr((machine.clock_ghz, machine.dram_gbps_core, machine.dram_gbps_chip))):
+        h.update(part.encode())
+    return weights_cache_dir() / "projection-timings" / f"{h.hexdigest()[:40]}.json"
+
+
+def kernel_timing(kernel: KernelChoice, machine, M: int, K: int, *, tokens: int | None = None) -> KernelTime:
+    """`time_program(kernel.build(M, K[, N]), machine, cold=True)` as a `KernelTime`, cached
+    in-process per (machine, clock, DRAM share, kernel, params, M, K, N) and on disk under the weight
+    cache directory, keyed by a digest of the Program, the machine and the engine layer's source."""
     key = (machine.name, machine.clock_ghz, machine.dram_gbps_core, machine.dram_gbps_chip, kernel.key(), M, K,
            tokens)
     if key not in _CACHE:
@@ -176,7 +225,18 @@ def kernel_timing(kernel: KernelChoice, machine, M: int, K: int, *, tokens: int 
         if tokens is not None and kernel.spec_tokens_param():
             params[kernel.spec_tokens_param()] = tokens
         program = kernel.spec.build(M, K, **params)
-        _CACHE[key] = time_program(program, machine, cold=True)
+        path = _disk_path(program, machine)
+        try:
+            _CACHE[key] = KernelTime(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            _CACHE[key] = KernelTime.of(time_program(program, machine, cold=True))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(dataclasses.asdict(_CACHE[key])))
+                os.replace(tmp, path)
+            except OSError:
+                pass                                   # a read-only cache only costs time
     return _CACHE[key]
 
 

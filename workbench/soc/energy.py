@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ class EnergyEvents:
     def __post_init__(self):
         for kind in EVENT_KINDS:
             v = getattr(self, kind)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            if not _is_count(v):
                 raise UserError(f"EnergyEvents.{kind} must be a finite number >= 0, got {v!r}")
 
     def as_dict(self) -> dict[str, float]:
@@ -83,8 +84,13 @@ class EnergyEvents:
     __rmul__ = __mul__
 
 
+def _is_count(v) -> bool:
+    """A finite real number >= 0 (numpy scalars included, bools not)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+
+
 def _check_scale(k, what: str) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k < 0:
+    if not _is_count(k):
         raise UserError(f"{what} can only be scaled by a finite number >= 0, got {k!r}")
 
 
@@ -273,7 +279,7 @@ class EnergyModel:
     def node_factor(self, nm: float) -> NodeFactor:
         """The energy factor of node `nm` relative to the reference node (UserError for a node the
         table lacks: it names the valid ones)."""
-        if isinstance(nm, bool) or not isinstance(nm, (int, float)) or not math.isfinite(nm):
+        if isinstance(nm, bool) or not isinstance(nm, numbers.Real) or not math.isfinite(nm):
             raise UserError(f"process node must be a number of nm, got {nm!r}")
         for f in self.nodes:
             if math.isclose(f.nm, nm, rel_tol=1e-9):
@@ -338,7 +344,7 @@ class EnergyModel:
         if not isinstance(events, EnergyEvents):
             raise UserError(f"estimate needs an EnergyEvents, got {type(events).__name__}")
         for name, v in (("static_w", static_w), ("seconds", seconds)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            if not _is_count(v):
                 raise UserError(f"energy estimate: {name} must be a finite number >= 0, got {v!r}")
         self.node_factor(node_nm)
         self.dram_energy(dram_type)

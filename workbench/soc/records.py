@@ -171,7 +171,10 @@ class Published:
 
     Exactly one of `tokens_per_s` and `joules_per_token` is set. `engine` is "cpu" or the kind of
     one of the SoC's accelerators; `threads` the CPU threads (or accelerator contexts) used;
-    `phase` "decode" (tokens generated one at a time) or "prefill" (prompt tokens per second).
+    `phase` "decode" (tokens generated one at a time) or "prefill" (prompt tokens per second);
+    `kernel` the workbench kernel standing for the publication's (None: the projection's default);
+    `context` the KV positions a decode token attends to on average (None: the projection's default);
+    `weight_format` a dense format of the projections (an FP16 baseline), None for ternary weights.
     """
 
     what: str
@@ -183,6 +186,9 @@ class Published:
     includes: str
     source: str
     phase: str = "decode"
+    kernel: str | None = None
+    context: int | None = None
+    weight_format: str | None = None
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

@@ -219,10 +219,13 @@ def _parse_published(path: Path, i: int, raw, sources: dict, engines: tuple[str,
     engine = t.text("engine", choices=engines)
     includes = t.text("includes")
     phase = t.text("phase", default="decode", choices=PHASES)
+    kernel = t.text("kernel", default=None)
+    context = t.number("context", 1, 1 << 20, integer=True, default=None)
+    weight_format = t.text("weight_format", default=None)
     t.finish()
     if (tps is None) == (jpt is None):
         raise SoCError(f"{path}: [{name_t}] needs exactly one of 'tokens_per_s' and 'joules_per_token'")
-    return Published(what, model, tps, jpt, threads, engine, includes, sources[name_t], phase)
+    return Published(what, model, tps, jpt, threads, engine, includes, sources[name_t], phase, kernel, context, weight_format)
 
 
 def parse_soc(path: Path, data: dict) -> SoC:
