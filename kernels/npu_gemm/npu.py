@@ -71,3 +71,35 @@ KERNEL = KernelSpec(
     exactness="exact",
     build=_build, prepare=_prepare, result=_result, check_shape=_check_shape,
     result_needs_shape=True, machine_param="machine")
+
+
+def _check_batch(M: int, K: int, *, N: int = 16, machine=DEFAULT_MACHINE) -> None:
+    plan_gemm(machine_params(machine), M, K, tokens=N)
+
+
+def _build_batch(M: int, K: int, *, N: int = 16, machine=DEFAULT_MACHINE):
+    return gemm_program(machine_params(machine), M, K, tokens=N, name=f"npu_prefill_{M}x{K}x{N}")
+
+
+def _prepare_batch(codes: np.ndarray, q: np.ndarray, *, N: int = 16, machine=DEFAULT_MACHINE) -> dict[str, np.ndarray]:
+    return gemm_inputs(machine_params(machine), codes, q)
+
+
+def _result_batch(buffers: dict[str, np.ndarray], *, M: int, K: int, N: int = 16,
+                  machine=DEFAULT_MACHINE) -> np.ndarray:
+    return gemm_output(buffers, plan_gemm(machine_params(machine), M, K, tokens=N))
+
+
+#: The batched (prefill) form of the same command stream: N tokens per call share every weight
+#: tile the array loads (`plan_gemm` groups tokens per accumulator bank), result int32 [N, M].
+PREFILL_KERNEL = KernelSpec(
+    name="npu_prefill", isa="npu", weight_format="npu_tile",
+    description="npu_gemm's tiled GEMM for N tokens at once (kernels.npu_gemm.gemm, tokens=N): each weight "
+                "tile is loaded once per pass and applied to a group of tokens in the accumulator banks; "
+                "the prefill kernel of the SoC projection. Exact int32 as npu_gemm.",
+    params={"N": 16, "machine": DEFAULT_MACHINE},
+    exactness="exact",
+    build=_build_batch, prepare=_prepare_batch, result=_result_batch, check_shape=_check_batch,
+    result_needs_shape=True, machine_param="machine", tokens_param="N")
+
+KERNELS = [KERNEL, PREFILL_KERNEL]

@@ -175,3 +175,17 @@ def test_cli_prints_the_report_and_writes_json_and_plot(tmp_path, capsys):
     data = json.loads(out_json.read_text())
     assert data["config"]["soc"]["name"] == "raspberry-pi-5" and data["decode_tokens_per_s"] > 0
     assert out_plot.stat().st_size > 1000
+
+
+def test_model_file_gives_shapes_and_formats(tmp_path):
+    from workbench.formats.gguf_io import save_gguf
+    from workbench.reference import get_preset, random_weights
+
+    path = save_gguf(random_weights(get_preset("tiny"), seed=0), tmp_path / "tiny.gguf", weight_type="i2_s_fork",
+                     embed_type="q8_0")
+    r = project(soc="raspberry-pi-5", model_file=str(path), engine="cpu", threads=1, context=16, prompt_tokens=4)
+    f = r.config["formats"]
+    assert f["embedding"] == "q8_0" and f["lm_head"] == "q8_0" and f["lm_head_tied"]
+    assert f["model_file_ternary"] == "i2s_x86"
+    assert r.config["model"]["hidden_size"] == 256
+    assert any("the embedding's format in" in line for line in r.config["defaults"])

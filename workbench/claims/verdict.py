@@ -274,7 +274,8 @@ def _limit(quantity: str, fig: Figures, base: Figures | None) -> tuple[float, st
         best = 100.0 * (1.0 - mem / b)
         return best, (f"the weights alone take at least {mem:.3g} GB{_densest_words(fig)} against the "
                       f"baseline's {b:.3g} GB: at most {_fmt(best)} % less")
-    # energy: the DRAM traffic of the least bytes, at the low end of the energy model's sources
+    # energy: the DRAM traffic of the least bytes, at the low end of the energy model's sources (the
+    # DRAM part scaled by the token's low/central ratio: the breakdown is given at the central value)
     per_byte_low = (fig.dram_joules / fig.dram_bytes) * (fig.joules_low / fig.joules) if fig.dram_bytes and fig.joules \
         else 0.0
     floor_j = floor.dram_bytes * per_byte_low
@@ -399,7 +400,7 @@ def judge(claim, fig: Figures, base: Figures | None = None) -> Verdict:
     ram = _ram_condition(fig, _floor_scenario(fig))
     conds = (cond, ram) if ram else (cond,)
     text = (f"possible only if {' and '.join(conds)}: {figure_words} against the claimed {claimed}; "
-            f"the limit allows {_fmt(limit)} {claim.unit} ({limit_text})")
+            f"the limit allows {_fmt(limit)} {claim.unit}: {limit_text}")
     return Verdict("possible only if", text, conditions=conds, **common)
 
 
