@@ -32,8 +32,9 @@ from workbench.errors import UserError
 from workbench.projection.dense_formats import expand_work
 from workbench.projection.rates import machine_rates
 
-__all__ = ["Unit", "OpTiming", "KernelChoice", "cpu_units", "accelerator_unit", "soc_machine", "kernel_timing",
-           "rows_per_thread", "KernelTime", "time_ternary", "time_roofline", "shared_dram_gbps", "clear_cache", "can_run"]
+__all__ = ["Unit", "OpTiming", "KernelChoice", "KernelTime", "cpu_units", "accelerator_unit", "soc_machine",
+           "kernel_timing", "rows_per_thread", "time_ternary", "time_roofline", "shared_dram_gbps", "clear_cache",
+           "can_run"]
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ engine the SoC has and keeps the fastest decode; ``threads=None`` tries every cl
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from kernels import registry
@@ -24,7 +24,7 @@ from workbench.formats import FORMATS, get_format
 from workbench.projection import engines as eng
 from workbench.projection.assumptions import load_assumptions
 from workbench.projection.dense_formats import get_dense_format
-from workbench.projection.ops import (OP_CLASSES, activation_bytes, decode_ops, kv_cache_bytes, prefill_ops)
+from workbench.projection.ops import OP_CLASSES, activation_bytes, decode_ops, kv_cache_bytes, prefill_ops
 from workbench.reference import PROJECTIONS, get_preset
 
 __all__ = ["project", "Projection", "OpResult", "EnergyFigure", "CPU_ENGINE", "AUTO_ENGINE", "engine_names"]
