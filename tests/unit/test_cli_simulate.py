@@ -108,7 +108,7 @@ def test_whole_token_with_plot_and_out_dir(tmp_path, capsys):
     (["--isa", "npu", "--machine", "tiny", "--native"], "--crosscheck native: does not apply to ISA npu; "
                                                         "the cross-checks of npu: rtl"),
     (["--isa", "npu", "--machine", "tiny", "--param", "tiles=4"], "kernel npu_gemm/npu: unknown parameter 'tiles'"),
-    (["--isa", "npu", "--machine", "nope"], "unknown machine 'nope' for ISA npu; valid: edge16, phone64, tiny"),
+    (["--isa", "npu", "--machine", "nope"], "unknown machine 'nope' for ISA npu; valid: edge16, kirin-9000-davinci, phone64, tiny"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, culprit, capsys, tmp_path):
     args = list(BASE)

@@ -120,19 +120,24 @@ class OpTiming:
     detail: dict = field(default_factory=dict)
 
 
-def soc_machine(part, soc, *, dram_gbps: float | None):
+def soc_machine(part, soc, *, dram_gbps: float | None, busy: int | None = None):
     """The machine of a cluster or accelerator `part` at the SoC's clock, its DRAM share and the
-    SoC's sustained bandwidth as the chip figure (the SoC's values override the machine file's)."""
+    SoC's sustained bandwidth as the chip figure (the SoC's values override the machine file's).
+    With `busy` cores of a cluster running, the clock is the cluster's `clock_for(busy)` (its
+    boost clock when few cores run, e.g. a one-thread laptop figure)."""
     machine = part.load_machine()
     core = dram_gbps if dram_gbps else machine.dram_gbps_core
-    return dataclasses.replace(machine, clock_ghz=float(part.clock_ghz), dram_gbps_core=float(core),
+    clock = part.clock_for(busy) if busy is not None and hasattr(part, "clock_for") else part.clock_ghz
+    return dataclasses.replace(machine, clock_ghz=float(clock), dram_gbps_core=float(core),
                                dram_gbps_chip=float(soc.dram.sustained_gbps))
 
 
 def _unit(part, soc, *, count: int, dram_gbps, accelerator: bool) -> Unit:
     plugin = get_isa(part.kind if accelerator else part.isa)
-    machine = soc_machine(part, soc, dram_gbps=dram_gbps)
-    return Unit(part.name, plugin, machine, count, float(machine.dram_gbps_core), float(part.active_power_w),
+    busy = None if accelerator else count
+    machine = soc_machine(part, soc, dram_gbps=dram_gbps, busy=busy)
+    power = part.power_for(busy) if busy is not None and hasattr(part, "power_for") else part.active_power_w
+    return Unit(part.name, plugin, machine, count, float(machine.dram_gbps_core), float(power),
                 float(part.idle_power_w), accelerator, machine_rates(machine, plugin))
 
 

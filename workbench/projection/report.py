@@ -88,7 +88,9 @@ def render_published(r) -> str:
         return ""
     lines = ["Published figures on this SoC, same model:"]
     for p in figures:
-        if p.get("tokens_per_s"):
+        if p.get("tokens_per_s") and p.get("phase") == "prefill":
+            ours, theirs, unit = r.prefill_tokens_per_s, p["tokens_per_s"], "prefill tok/s"
+        elif p.get("tokens_per_s"):
             ours, theirs, unit = r.decode_tokens_per_s, p["tokens_per_s"], "tok/s"
         else:
             ours, theirs, unit = r.energy.joules, p["joules_per_token"], "J/token"
