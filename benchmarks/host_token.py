@@ -30,13 +30,22 @@ SOC = "xeon-graniterapids-vm"
 PROMPT = [1, 17, 99, 250]
 
 
+def _small_rows(spec, params, K: int) -> list[int]:
+    """The two smallest row counts the kernel takes for reduction length K."""
+    rows = [m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512) if spec.supports(m, K, **params)]
+    if len(rows) < 2:
+        raise SystemExit(f"{NAME}: kernel {spec.name} takes fewer than two small M for K={K}")
+    return rows[:2]
+
+
 def _activation_buffers(spec, params, K: int, q: np.ndarray) -> dict[str, np.ndarray]:
-    """The kernel's q-side buffers for activation row `q` (length K), from a prepare on the smallest
-    row count the kernel takes: a GEMV kernel's activation buffers do not depend on M."""
-    for m in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-        if spec.supports(m, K, **params):
-            return spec.prepare(np.zeros((m, K), np.int8), q, **params)
-    raise SystemExit(f"{NAME}: kernel {spec.name} takes no small M for K={K}")
+    """The kernel's q-side buffers for activation row `q` (length K): those whose size does not
+    change with the row count (a GEMV kernel's activation side does not depend on M), from a
+    prepare on the smallest row count the kernel takes."""
+    a, b = _small_rows(spec, params, K)
+    small = spec.prepare(np.zeros((a, K), np.int8), q, **params)
+    other = spec.prepare(np.zeros((b, K), np.int8), q, **params)
+    return {n: v for n, v in small.items() if n in other and np.asarray(other[n]).nbytes == np.asarray(v).nbytes}
 
 
 class NativeProjections:
@@ -52,7 +61,7 @@ class NativeProjections:
         self.kernels, self.arrays, self.calls = {}, {}, []
         q0 = np.zeros(config.hidden_size, np.int8)
         for li in range(config.num_layers):
-            layer = weights.layer(li)
+            layer = weights.layers[li]
             for proj in PROJECTIONS:
                 lin = layer.projection(proj)
                 M, K = lin.codes.shape

@@ -19,7 +19,7 @@ from isa_models.core.builder import ProgramBuilder
 from kernels.registry import KernelSpec
 from workbench.formats import get_format
 
-__all__ = ["int32_rows", "rounded_rows", "check_q", "check_tiles", "q_sum_bytes", "block_sums", "pack_vectors",
+__all__ = ["int32_rows", "rounded_rows", "check_q", "check_batch", "check_tiles", "q_sum_bytes", "block_sums", "pack_vectors",
            "gemv_program", "gemv_buffers", "block_chunks", "int16_bound", "kernel_spec"]
 
 
@@ -38,6 +38,14 @@ def check_q(q, k: int, who: str) -> np.ndarray:
     arr = np.asarray(q)
     if arr.dtype != np.int8 or arr.ndim != 1 or arr.shape[0] != k:
         raise ValueError(f"{who}: activations must be int8 [K={k}], got {arr.dtype} {arr.shape}")
+    return arr
+
+
+def check_batch(q, n: int, k: int, who: str) -> np.ndarray:
+    """q as an int8 [N, K] array (a batched kernel's N tokens), or ValueError."""
+    arr = np.asarray(q)
+    if arr.dtype != np.int8 or arr.shape != (n, k):
+        raise ValueError(f"{who}: activations must be int8 [N={n}, K={k}], got {arr.dtype} {arr.shape}")
     return arr
 
 

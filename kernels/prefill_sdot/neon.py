@@ -38,6 +38,7 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
+from kernels.common import check_batch
 from kernels.neon_common import neon_kernel, store_row_sums
 from workbench.formats import get_format
 from workbench.formats.rows4 import ROWS
@@ -142,10 +143,7 @@ def prepare(codes, q, *, N: int = 4, groups: int = 1) -> dict[str, np.ndarray]:
     """
     m, k = np.shape(codes)
     check_shape(m, k, N=N, groups=groups)
-    q = np.asarray(q)
-    if q.dtype != np.int8 or q.shape != (N, k):
-        raise ValueError(f"prefill_sdot/neon.prepare: activations must be int8 [N={N}, K={k}], "
-                         f"got {q.dtype} {q.shape}")
+    q = check_batch(q, N, k, "prefill_sdot/neon.prepare")
     return {"w": get_format("rows4").pack(codes, gamma=1.0), "q": q.view(np.uint8).reshape(-1).copy(),
             "qsum": token_offsets(q)}
 

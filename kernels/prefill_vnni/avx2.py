@@ -41,6 +41,7 @@ import numpy as np
 from isa_models.avx2 import ISA
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
+from kernels.common import check_batch
 from kernels.avx2_common import avx2_kernel, const_bytes
 from workbench.formats import get_format
 
@@ -225,9 +226,7 @@ def token_sums(q: np.ndarray, N: int, rows: int) -> np.ndarray:
 def batch_buffers(who: str, codes, q, N: int, rows: int) -> dict[str, np.ndarray]:
     """Buffers w (i2s_x86, gamma 1), q (int8 [N, K] row-major bytes), qsum (`token_sums`)."""
     k = np.shape(codes)[1]
-    q = np.asarray(q)
-    if q.dtype != np.int8 or q.shape != (N, k):
-        raise ValueError(f"{who}: activations must be int8 [N={N}, K={k}], got {q.dtype} {q.shape}")
+    q = check_batch(q, N, k, who)
     return {"w": get_format("i2s_x86").pack(codes, gamma=1.0), "q": q.view(np.uint8).reshape(-1).copy(),
             "qsum": token_sums(q, N, rows)}
 

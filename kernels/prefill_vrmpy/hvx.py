@@ -46,6 +46,7 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.hvx import ISA
+from kernels.common import check_batch
 from kernels.hvx_common import (ROWS, VBYTES, check_rows128, hvx_kernel, qsum_vector, rows128_tiles, splat_b,
                                 weight_placement)
 from workbench.formats import get_format
@@ -170,10 +171,7 @@ def prepare(codes, q, *, N: int = 8, tiles: int = 0, dma: int = 0) -> dict[str, 
     """
     m, k = np.shape(codes)
     check_shape(m, k, N=N, tiles=tiles, dma=dma)
-    q = np.asarray(q)
-    if q.dtype != np.int8 or q.shape != (N, k):
-        raise ValueError(f"prefill_vrmpy/hvx.prepare: activations must be int8 [N={N}, K={k}], "
-                         f"got {q.dtype} {q.shape}")
+    q = check_batch(q, N, k, "prefill_vrmpy/hvx.prepare")
     return {"w": get_format("rows128").pack(codes, gamma=1.0),
             "q": np.ascontiguousarray(q).view(np.uint8).reshape(-1).copy(),
             "qsum": np.concatenate([qsum_vector(row) for row in q])}
