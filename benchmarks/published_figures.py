@@ -53,7 +53,9 @@ def figure_rows(socs: list[str]) -> list[dict]:
             rows.append({"soc": name, "what": fig.what, "model": fig.model, "threads": fig.threads,
                          "engine": fig.engine, "kernel": _kernel_name(r.config.get("kernel"), fig.kernel),
                          "weights": fig.weight_format or "ternary", "metric": metric, "published": published,
-                         "ours": ours, "ratio": ours / published, "bound": r.bound, "top": f"{top} {share:.0%}",
+                         "ours": ours, "ratio": ours / published,
+                         "bound": r.bound if phase == "decode" else f"{top}: {classes[top]['bound']}",
+                         "top": f"{top} {share:.0%}",
                          "extra": extra, "source": fig.source, "wall_s": time.perf_counter() - t0})
             print(f"{NAME}: {name}: {fig.what}: {ours:.4g} vs {published:.4g} ({ours / published:.2f})",
                   file=sys.stderr)
