@@ -83,7 +83,9 @@ def render_totals(r) -> str:
 def render_published(r) -> str:
     """The SoC's published figures for this model beside the projection (empty when none)."""
     c = r.config
-    figures = [p for p in c["soc"].get("published", []) if p["model"] == c["model"]["name"]]
+    dense = c.get("formats", {}).get("weights") if c.get("formats", {}).get("ternary") is None else None
+    figures = [p for p in c["soc"].get("published", []) if p["model"] == c["model"]["name"]
+               and p.get("weight_format") == dense]     # a ternary run beside ternary figures, FP16 beside FP16
     if not figures:
         return ""
     lines = ["Published figures on this SoC, same model:"]
