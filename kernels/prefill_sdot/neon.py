@@ -38,7 +38,7 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_batch
+from kernels.common import check_batch, int32_rows
 from kernels.neon_common import neon_kernel, store_row_sums
 from workbench.formats import get_format
 from workbench.formats.rows4 import ROWS
@@ -150,7 +150,7 @@ def prepare(codes, q, *, N: int = 4, groups: int = 1) -> dict[str, np.ndarray]:
 
 def result(buffers, *, M: int, K: int, N: int = 4, groups: int = 1) -> np.ndarray:
     """int32 [N, M]: the accumulators of every token."""
-    return np.asarray(buffers["acc"]).view("<i4").astype(np.int32).reshape(N, M)
+    return int32_rows(buffers).reshape(N, M)
 
 
 KERNEL = neon_kernel(

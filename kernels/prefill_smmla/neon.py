@@ -49,7 +49,7 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.neon import ISA
-from kernels.common import check_batch
+from kernels.common import check_batch, int32_rows
 from kernels.neon_common import neon_kernel
 from workbench.formats import get_format
 from workbench.formats.rows4 import ROWS
@@ -184,7 +184,7 @@ def prepare(codes, q, *, N: int = 8, groups: int = 2) -> dict[str, np.ndarray]:
 
 def result(buffers, *, M: int, K: int, N: int = 8, groups: int = 2) -> np.ndarray:
     """int32 [N, M]: the accumulators of every token."""
-    return np.asarray(buffers["acc"]).view("<i4").astype(np.int32).reshape(N, M)
+    return int32_rows(buffers).reshape(N, M)
 
 
 KERNEL = neon_kernel(

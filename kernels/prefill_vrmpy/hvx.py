@@ -46,7 +46,7 @@ import numpy as np
 from isa_models.core.builder import ProgramBuilder
 from isa_models.core.program import Program
 from isa_models.hvx import ISA
-from kernels.common import check_batch
+from kernels.common import check_batch, int32_rows
 from kernels.hvx_common import (ROWS, VBYTES, check_rows128, hvx_kernel, qsum_vector, rows128_tiles, splat_b,
                                 weight_placement)
 from workbench.formats import get_format
@@ -179,7 +179,7 @@ def prepare(codes, q, *, N: int = 8, tiles: int = 0, dma: int = 0) -> dict[str, 
 
 def result(buffers, *, M: int, K: int, N: int = 8, tiles: int = 0, dma: int = 0) -> np.ndarray:
     """int32 [N, M]: every token's accumulators."""
-    return np.asarray(buffers["acc"]).view("<i4").astype(np.int32).reshape(N, M)
+    return int32_rows(buffers).reshape(N, M)
 
 
 KERNEL = hvx_kernel(

@@ -17,8 +17,7 @@ from kernels.codegen import program_requirements, run_inprocess
 from kernels.codegen.host import missing_cpu_flags
 from kernels.prefill_maddubs import avx2 as pm
 from kernels.prefill_vnni.avx2 import CHUNK_MAX, QK, TOKENS
-from tests.kernels.test_prefill_smmla_neon import token_batch
-from tests.unit.kernel_checks import assert_sweep_exact, random_codes
+from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, random_codes, token_batch
 from workbench.reference import ternary_matvec
 
 NAME = "prefill_maddubs"
@@ -55,12 +54,7 @@ def test_int16_lanes_at_their_extremes_stay_exact(value):
 
 @pytest.mark.parametrize("shape", [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)])
 def test_2b4t_shapes_exact_for_every_token(shape):
-    rng = np.random.default_rng(shape[0] * 7 + shape[1])
-    codes = random_codes(rng, *shape)
-    q = token_batch(rng, 8, shape[1])
-    got = registry.run(registry.get(NAME, "avx2"), codes, q)
-    assert got.shape == (8, shape[0]) and got.dtype == np.int32
-    assert np.array_equal(got, ternary_matvec(q, codes))
+    assert_batch_exact(NAME, "avx2", *shape, n=8, seed=shape[0] * 7 + shape[1])
 
 
 @pytest.mark.slow

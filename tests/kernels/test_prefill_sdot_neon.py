@@ -15,8 +15,7 @@ from isa_models.registry import get_isa
 from kernels import registry
 from kernels.codegen import program_requirements
 from kernels.prefill_sdot import neon as sdot
-from tests.kernels.test_prefill_smmla_neon import token_batch
-from tests.unit.kernel_checks import assert_sweep_exact, random_codes
+from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, random_codes, token_batch
 from workbench.reference import ternary_matvec
 
 
@@ -39,12 +38,7 @@ def test_registered_batched_exact_on_rows4_with_dotprod_only():
 
 @pytest.mark.parametrize("shape", [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)])
 def test_2b4t_shapes_exact_for_every_token(shape):
-    rng = np.random.default_rng(shape[0] * 3 + shape[1])
-    codes = random_codes(rng, *shape)
-    q = token_batch(rng, 4, shape[1])
-    got = registry.run(registry.get("prefill_sdot", "neon"), codes, q)
-    assert got.shape == (4, shape[0]) and got.dtype == np.int32
-    assert np.array_equal(got, ternary_matvec(q, codes))
+    assert_batch_exact("prefill_sdot", "neon", *shape, n=4, seed=shape[0] * 3 + shape[1])
 
 
 @pytest.mark.slow

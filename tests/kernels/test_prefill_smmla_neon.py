@@ -16,15 +16,9 @@ from kernels import registry
 from kernels.codegen import program_requirements
 from kernels.prefill_smmla import neon as smmla
 from kernels.verify import check_accumulators
-from tests.unit.kernel_checks import ACTIVATIONS, activation_rows, assert_sweep_exact, random_codes
+from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, random_codes, token_batch
 from workbench.errors import UserError
 from workbench.reference import ternary_matvec
-
-
-def token_batch(rng, n: int, k: int) -> np.ndarray:
-    """int8 [n, k]: every `activation_rows` kind in turn (random, -128, 127, -128/127 mixes)."""
-    kinds = [ACTIVATIONS[t % len(ACTIVATIONS)] for t in range(n)]
-    return np.stack(activation_rows(rng, k, kinds))
 
 
 def test_registered_batched_exact_on_rows4_with_i8mm():
@@ -54,12 +48,7 @@ def test_run_checks_the_token_count():
 
 @pytest.mark.parametrize("shape", [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)])
 def test_2b4t_shapes_exact_for_every_token(shape):
-    rng = np.random.default_rng(shape[0] + shape[1])
-    codes = random_codes(rng, *shape)
-    q = token_batch(rng, 8, shape[1])
-    got = registry.run(registry.get("prefill_smmla", "neon"), codes, q)
-    assert got.shape == (8, shape[0]) and got.dtype == np.int32
-    assert np.array_equal(got, ternary_matvec(q, codes))
+    assert_batch_exact("prefill_smmla", "neon", *shape, n=8, seed=shape[0] + shape[1])
 
 
 @pytest.mark.slow

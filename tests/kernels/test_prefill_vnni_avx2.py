@@ -16,8 +16,7 @@ from kernels import registry
 from kernels.codegen import program_requirements, run_inprocess
 from kernels.codegen.host import missing_cpu_flags
 from kernels.prefill_vnni import avx2 as pv
-from tests.kernels.test_prefill_smmla_neon import token_batch
-from tests.unit.kernel_checks import assert_sweep_exact, random_codes
+from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, random_codes, token_batch
 from workbench.reference import ternary_matvec
 
 NAME = "prefill_vnni"
@@ -66,12 +65,7 @@ def test_each_weight_block_is_loaded_once_per_token_group():
 
 @pytest.mark.parametrize("shape", [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)])
 def test_2b4t_shapes_exact_for_every_token(shape):
-    rng = np.random.default_rng(shape[0] * 5 + shape[1])
-    codes = random_codes(rng, *shape)
-    q = token_batch(rng, 8, shape[1])
-    got = registry.run(registry.get(NAME, "avx2"), codes, q)
-    assert got.shape == (8, shape[0]) and got.dtype == np.int32
-    assert np.array_equal(got, ternary_matvec(q, codes))
+    assert_batch_exact(NAME, "avx2", *shape, n=8, seed=shape[0] * 5 + shape[1])
 
 
 @pytest.mark.slow

@@ -15,16 +15,11 @@ from isa_models.registry import get_isa
 from kernels import registry
 from kernels.prefill_vrmpy import hvx as pv
 from kernels.verify import verify
-from tests.unit.kernel_checks import ACTIVATIONS, activation_rows, random_codes
+from tests.unit.kernel_checks import assert_batch_exact, random_codes, token_batch
 from workbench.errors import UserError
 from workbench.reference import ternary_matvec
 
 SHAPES = [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
-
-
-def token_batch(rng, n: int, k: int) -> np.ndarray:
-    """int8 [n, k]: every `activation_rows` kind in turn (random, -128, 127, -128/127 mixes)."""
-    return np.stack(activation_rows(rng, k, [ACTIVATIONS[t % len(ACTIVATIONS)] for t in range(n)]))
 
 
 def test_registered_batched_exact_on_rows128():
@@ -72,12 +67,7 @@ def test_prepare_lays_tokens_out_row_by_row_with_their_sums():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_2b4t_shapes_exact_for_every_token(shape):
-    rng = np.random.default_rng(shape[0] + shape[1])
-    codes = random_codes(rng, *shape)
-    q = token_batch(rng, 8, shape[1])
-    got = registry.run(registry.get("prefill_vrmpy", "hvx"), codes, q)
-    assert got.shape == (8, shape[0]) and got.dtype == np.int32
-    assert np.array_equal(got, ternary_matvec(q, codes))
+    assert_batch_exact("prefill_vrmpy", "hvx", *shape, n=8, seed=shape[0] + shape[1])
 
 
 @settings(max_examples=12, deadline=None)

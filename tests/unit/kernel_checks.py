@@ -44,6 +44,23 @@ def assert_exact(name: str, isa: str, m: int, k: int, *, seed: int = 0, kinds=AC
         assert np.array_equal(got, want), f"{name}/{isa} {m}x{k}: rows {np.flatnonzero(got != want)[:4]} differ"
 
 
+def token_batch(rng, n: int, k: int) -> np.ndarray:
+    """int8 [n, k]: every `activation_rows` kind in turn (random, -128, 127, -128/127 mixes)."""
+    kinds = [ACTIVATIONS[t % len(ACTIVATIONS)] for t in range(n)]
+    return np.stack(activation_rows(rng, k, kinds))
+
+
+def assert_batch_exact(name: str, isa: str, m: int, k: int, *, n: int, seed: int = 0, **params) -> None:
+    """Batched kernel `name` on random codes [m, k] and a `token_batch` of n tokens equals the
+    reference for every token (int32 [n, m], integer equality)."""
+    rng = np.random.default_rng(seed)
+    codes = random_codes(rng, m, k)
+    q = token_batch(rng, n, k)
+    got = registry.run(registry.get(name, isa), codes, q, **params)
+    assert got.shape == (n, m) and got.dtype == np.int32
+    assert np.array_equal(got, ternary_matvec(q, codes))
+
+
 def assert_sweep_exact(name: str, isa: str, **options) -> None:
     """`kernels.verify` of kernel `name` covers the four 2B-4T shapes and VERIFIES every case."""
     result = verify(name, isa=isa, **options)
