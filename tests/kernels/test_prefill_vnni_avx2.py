@@ -16,22 +16,10 @@ from kernels import registry
 from kernels.codegen import program_requirements, run_inprocess
 from kernels.codegen.host import missing_cpu_flags
 from kernels.prefill_vnni import avx2 as pv
-from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, random_codes, token_batch
+from tests.unit.kernel_checks import assert_batch_exact, assert_sweep_exact, dynamic_count, random_codes, token_batch
 from workbench.reference import ternary_matvec
 
 NAME = "prefill_vnni"
-
-
-def _dynamic(program, op: str) -> int:
-    """Executions of instruction `op` (loop trips multiplied out)."""
-    total = 0
-    for stack, ins in program.instructions():
-        if ins.op == op:
-            n = 1
-            for loop in stack:
-                n *= loop.trip
-            total += n
-    return total
 
 
 def test_registered_batched_exact_on_i2s_with_vnni():
@@ -57,9 +45,9 @@ def test_each_weight_block_is_loaded_once_per_token_group():
         program = pv.build(M, K, N=N, rows=rows)
         G, groups, _ = pv.groups_of(N, rows)
         blocks = M * (K // pv.QK)
-        assert _dynamic(program, "vpdpbusd_ymm") == 4 * N * blocks
+        assert dynamic_count(program, "vpdpbusd_ymm") == 4 * N * blocks
         # per group: every row's blocks once, every token's quarter once per row pair
-        loads = _dynamic(program, "vmovdqu_load_ymm") - 1                  # the mask
+        loads = dynamic_count(program, "vmovdqu_load_ymm") - 1                  # the mask
         assert loads == groups * blocks + 4 * N * blocks // rows
 
 

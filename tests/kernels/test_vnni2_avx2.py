@@ -9,32 +9,21 @@ import pytest
 from conftest import exact_kernel_tests
 from kernels.vnni.avx2 import build, check_shape
 from kernels.vnni2.avx2 import QK as BLOCK
+from tests.unit.kernel_checks import dynamic_count
 
 (test_sweep_2b4t_exact, test_small_shapes_exact,
  test_native_equals_reference) = exact_kernel_tests("vnni2", block=BLOCK)
-
-
-def _dynamic(program, op: str) -> int:
-    """Executions of instruction `op` (loop trips multiplied out)."""
-    total = 0
-    for stack, ins in program.instructions():
-        if ins.op == op:
-            n = 1
-            for loop in stack:
-                n *= loop.trip
-            total += n
-    return total
 
 
 def test_two_rows_share_each_activation_load():
     one = build(8, 4 * BLOCK)                                  # vnni: 1 + 4 memory-operand loads per row-block
     two = build(8, 4 * BLOCK, chains=1, rows_per_block=2)      # vnni2: (2 + 4) / 2 = 3 per row-block
     row_blocks = 8 * 4
-    assert _dynamic(two, "vpdpbusd_ymm") == 4 * row_blocks and _dynamic(two, "vpdpbusd_ymm_m") == 0
-    assert _dynamic(one, "vpdpbusd_ymm_m") == 4 * row_blocks
+    assert dynamic_count(two, "vpdpbusd_ymm") == 4 * row_blocks and dynamic_count(two, "vpdpbusd_ymm_m") == 0
+    assert dynamic_count(one, "vpdpbusd_ymm_m") == 4 * row_blocks
     setup = 4 + 4 * 2                                          # mask loads, rowsum reloads
-    assert _dynamic(two, "vmovdqu_load_ymm") - setup == 3 * row_blocks
-    assert _dynamic(one, "vmovdqu_load_ymm") - setup + _dynamic(one, "vpdpbusd_ymm_m") == 5 * row_blocks
+    assert dynamic_count(two, "vmovdqu_load_ymm") - setup == 3 * row_blocks
+    assert dynamic_count(one, "vmovdqu_load_ymm") - setup + dynamic_count(one, "vpdpbusd_ymm_m") == 5 * row_blocks
 
 
 def test_rows_per_block_needs_one_chain():

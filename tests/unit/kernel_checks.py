@@ -44,6 +44,18 @@ def assert_exact(name: str, isa: str, m: int, k: int, *, seed: int = 0, kinds=AC
         assert np.array_equal(got, want), f"{name}/{isa} {m}x{k}: rows {np.flatnonzero(got != want)[:4]} differ"
 
 
+def dynamic_count(program, op: str) -> int:
+    """Executions of instruction `op` in `program` (loop trips multiplied out)."""
+    total = 0
+    for stack, ins in program.instructions():
+        if ins.op == op:
+            n = 1
+            for loop in stack:
+                n *= loop.trip
+            total += n
+    return total
+
+
 def token_batch(rng, n: int, k: int) -> np.ndarray:
     """int8 [n, k]: every `activation_rows` kind in turn (random, -128, 127, -128/127 mixes)."""
     kinds = [ACTIVATIONS[t % len(ACTIVATIONS)] for t in range(n)]
