@@ -215,7 +215,8 @@ def render_published(run) -> str:
                   "    not included here: lm_head and embedding, attention and the KV cache, norms, RoPE, "
                   "activation quantization, the host CPU's share and any overlap between them; a "
                   "projection share under 100% is consistent with the published figure, over 100% "
-                  "says this kernel and machine model are slower than what was measured"]
+                  "says this kernel and machine model are slower than what was measured; `workbench project "
+                  "--soc SOC` projects every op of the token"]
     return "\n".join(lines)
 
 
