@@ -11,7 +11,7 @@ WB     := $(VENV)/bin/workbench
 # .ci/install-debian-tools installs what is missing, as root on Debian, and says what will skip otherwise.
 INSTALL_TOOLS := .ci/install-debian-tools
 
-.PHONY: simulate test sysdeps venv benchmarks clean
+.PHONY: simulate test sysdeps venv benchmarks docs clean
 
 simulate: venv
 	$(WB) simulate --isa hvx
@@ -39,6 +39,10 @@ sysdeps:
 # Every benchmark script, then the host probes of every architecture (each skips a host it does not measure).
 benchmarks: venv
 	for b in benchmarks/*.py benchmarks/probes/*/*.py; do $(PY) $$b || exit 1; done
+
+# Executes every notebook of docs/notebooks/ and writes the rendered copies (with outputs) to docs/notebooks/rendered/.
+docs: venv
+	$(PY) docs/notebooks/render.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sims/build

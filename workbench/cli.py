@@ -20,7 +20,8 @@ __all__ = ["main", "UserError", "UnknownNameError", "COMMAND_MODULES", "Workbenc
            "USER_OS_ERRORS", "error_line"]
 
 # Sub-command modules, in the order `workbench --help` lists them.
-COMMAND_MODULES = ("models", "run", "formats", "machines", "socs", "project", "claims", "kernels", "simulate", "verify", "emit", "rtl")
+COMMAND_MODULES = ("models", "run", "formats", "machines", "socs", "project", "claims", "kernels", "simulate", "verify",
+                   "equivalence", "tune", "sweep", "emit", "rtl")
 
 # OSErrors that are about a path the user gave (reported in one line naming the path); any
 # other OSError is an internal or environment failure and keeps its traceback.
