@@ -70,6 +70,9 @@ class KernelSpec:
         unless ``--param`` sets it.
     tokens_param : for a batched (prefill) kernel, the parameter holding N, the tokens per call:
         `prepare` then takes q int8 [N, K] and `result` returns int32 [N, M] (`batched` is True).
+    param_values : optional candidate values of a parameter for a tuner (`workbench.sweep.param_space`),
+        for a parameter whose useful values the generic rule (powers of two and divisors around the
+        default) misses; each tuple is filtered by `supports` for the shape at hand.
     """
 
     name: str
@@ -89,6 +92,7 @@ class KernelSpec:
     result_needs_shape: bool = False
     machine_param: str | None = None
     tokens_param: str | None = None
+    param_values: Mapping[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.exactness not in EXACTNESS:
@@ -98,6 +102,10 @@ class KernelSpec:
             raise ValueError(f"kernel {self.name}/{self.isa}: a bounded kernel needs bound and bound_holds")
         if self.tokens_param is not None and self.tokens_param not in self.params:
             raise ValueError(f"kernel {self.name}/{self.isa}: tokens_param {self.tokens_param!r} is not one of "
+                             f"its params")
+        unknown = sorted(set(self.param_values) - set(self.params))
+        if unknown:
+            raise ValueError(f"kernel {self.name}/{self.isa}: param_values names {unknown[0]!r}, not one of "
                              f"its params")
 
     @property

@@ -174,5 +174,7 @@ KERNEL = avx2_kernel(
                 "vpshufb lookups of index nibbles, sign via (E+s)^s, int16 per BK block then int32, "
                 "2-weight tail with pair tables (kernels.md §1.4)",
     params={"BM": None, "BK": None},
+    # BK need not divide K (a 2-weight tail takes K mod BK): every whole number of sign vectors up to BK_MAX
+    param_values={"BK": (None, *range(24, BK_MAX + 1, 24))},
     exactness="exact",
 )

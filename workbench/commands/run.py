@@ -13,6 +13,7 @@ import time
 
 from workbench.commands import check_input_path, nonnegative_int, positive_int
 from workbench.errors import UserError
+from workbench.reference.config import check_prompt
 
 __all__ = ["register", "parse_token_ids", "check_prompt"]
 
@@ -59,20 +60,6 @@ def parse_token_ids(text: str) -> list[int]:
         except ValueError:
             raise UserError(f"--prompt-ids: {item!r} is not an integer token id") from None
     return ids
-
-
-def check_prompt(prompt: list[int], config, max_new_tokens: int, *,
-                 what: str = "--prompt-ids") -> None:
-    """Refuse token ids outside `config`'s vocabulary and a prompt plus `max_new_tokens` that
-    exceeds its context (UserError naming `what` and the id or the lengths)."""
-    bad = [i for i in prompt if not 0 <= i < config.vocab_size]
-    if bad:
-        raise UserError(f"{what}: token id {bad[0]} is outside the vocabulary "
-                        f"0..{config.vocab_size - 1} of model {config.name!r}")
-    if len(prompt) + max_new_tokens > config.max_position:
-        raise UserError(f"{what} / --max-new-tokens: {len(prompt)} prompt tokens + "
-                        f"{max_new_tokens} new tokens exceed the context of model {config.name!r} "
-                        f"({config.max_position} positions)")
 
 
 def _load_weights(args: argparse.Namespace):

@@ -129,8 +129,10 @@ def choose_kernel(plugin, machine, config, params: dict) -> tuple[KernelRunner, 
 
 
 def resolve(*, isa: str, machine: str | None = None, kernel: str | None = None, model: str | None = None,
-            params: dict | None = None) -> Resolved:
+            params: dict | None = None, config=None) -> Resolved:
     """Check the names in command-line order and fill the defaults (see the module docstring).
+
+    `config` : a `ModelConfig` to run on instead of the preset `model` (a model file's).
 
     Raises
     ------
@@ -141,7 +143,8 @@ def resolve(*, isa: str, machine: str | None = None, kernel: str | None = None, 
     plugin = get_isa(isa)
     mach, machine_why = resolve_machine(plugin, machine)
     spec = registry.get(kernel, plugin.name) if kernel is not None else None
-    config = get_preset(model or DEFAULT_MODEL)
+    given = config is not None
+    config = config if given else get_preset(model or DEFAULT_MODEL)
     params = dict(params or {})
     defaults = [machine_why] if machine_why else []
     if spec is None:
@@ -151,6 +154,6 @@ def resolve(*, isa: str, machine: str | None = None, kernel: str | None = None, 
         runner = KernelRunner(spec, **_params_for(spec, mach, params))
         for proj in PROJECTIONS:
             mach.check_program(runner.program(*config.projection_shape(proj)))
-    if model is None:
+    if model is None and not given:
         defaults.append(f"--model {config.name}: the default model")
     return Resolved(plugin, mach, runner, config, tuple(defaults))

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from workbench.errors import UnknownNameError, UserError
 
-__all__ = ["ModelConfig", "PRESETS", "get_preset", "PROJECTIONS"]
+__all__ = ["ModelConfig", "PRESETS", "get_preset", "PROJECTIONS", "check_prompt"]
 
 # The seven BitLinear projections of a decoder layer, in execution order.
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -189,3 +189,17 @@ def get_preset(name: str) -> ModelConfig:
         return PRESETS[name]
     except (KeyError, TypeError):
         raise UnknownNameError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None
+
+
+def check_prompt(prompt: list[int], config: ModelConfig, new_tokens: int, *,
+                 what: str = "--prompt-ids", steps_flag: str = "--max-new-tokens") -> None:
+    """Refuse token ids outside `config`'s vocabulary and a prompt plus `new_tokens` that exceeds
+    its context (UserError naming the flags `what` and `steps_flag` and the id or the lengths)."""
+    bad = [i for i in prompt if not 0 <= i < config.vocab_size]
+    if bad:
+        raise UserError(f"{what}: token id {bad[0]} is outside the vocabulary "
+                        f"0..{config.vocab_size - 1} of model {config.name!r}")
+    if len(prompt) + new_tokens > config.max_position:
+        raise UserError(f"{what} / {steps_flag}: {len(prompt)} prompt tokens + "
+                        f"{new_tokens} new tokens exceed the context of model {config.name!r} "
+                        f"({config.max_position} positions)")
