@@ -112,6 +112,10 @@ def test_unknown_or_machine_parameters_are_user_errors():
         parameter_space(_spec("npu", "npu_gemm"), None, 64, 64, fixed={"machine": "tiny"})
     with pytest.raises(UserError, match="give one"):
         parameter_space(_spec("neon", "rowdot"), None, 64, 64, fixed={"groups": 1}, values={"groups": [1, 2]})
+    with pytest.raises(UserError, match="^--values groups: kernel rowdot/neon: parameter 'groups' takes an integer"):
+        parameter_space(_spec("neon", "rowdot"), None, 64, 64, values={"groups": [1, "two"]})
+    with pytest.raises(UserError, match="^--param groups: "):
+        parameter_space(_spec("neon", "rowdot"), None, 64, 64, fixed={"groups": "two"})
 
 
 def test_parsing_of_param_and_values_flags():

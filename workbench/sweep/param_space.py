@@ -81,13 +81,20 @@ def tunable(spec) -> list[str]:
             if k not in (spec.machine_param, spec.tokens_param) and not isinstance(v, str)]
 
 
-def _check_names(spec, names, flag: str) -> None:
-    for name in names:
+def _check_names(spec, given: dict, flag: str) -> None:
+    """UserError naming `flag` for a parameter `spec` lacks, its machine parameter, or a value of
+    the wrong type (a string where the kernel takes an integer)."""
+    for name, value in given.items():
         if name not in spec.params:
             raise UserError(f"{flag} {name}: kernel {spec.name}/{spec.isa} has no parameter {name!r}; valid: "
                             f"{', '.join(spec.params) or '(none)'}")
         if name == spec.machine_param:
             raise UserError(f"{flag} {name}: kernel {spec.name}/{spec.isa} takes {name!r} from --machine")
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            try:
+                spec.resolve(**{name: v})
+            except UserError as exc:
+                raise UserError(f"{flag} {name}: {exc}") from None
 
 
 def parameter_space(spec, machine, M: int, K: int, *, fixed: dict | None = None,

@@ -200,7 +200,23 @@ def _resolve_axes(kind: str, axes: dict, params: dict, where: str) -> dict:
                 valid = sorted({p for s in kernels for p in s.params})
                 raise UserError(f"{where} param.{name}: not a parameter of any kernel in the sweep; valid: "
                                 f"{', '.join(valid) or '(none)'}")
+            for spec in (s for s in kernels if name in s.params):
+                for value in params[name]:
+                    _check_param_value(f"{where} param.{name}", spec, name, value)
     return out
+
+
+def _check_param_value(where: str, spec, name: str, value) -> None:
+    """UserError naming `where` unless `value` has the type of kernel `spec`'s parameter `name`
+    (its default's: an integer, a string or a boolean; an integer for a default of None)."""
+    try:
+        spec.resolve(**{name: value})
+    except UserError as exc:
+        raise UserError(f"{where}: {exc}") from None
+    default = spec.params[name]
+    if default is not None and isinstance(value, bool) != isinstance(default, bool):
+        wanted = "a boolean" if isinstance(default, bool) else "an integer"
+        raise UserError(f"{where}: kernel {spec.name}/{spec.isa}: parameter {name!r} takes {wanted}, got {value!r}")
 
 
 def parse_spec(data: dict, *, path: Path | None = None) -> SweepSpec:
