@@ -1,5 +1,5 @@
 """`workbench.equivalence.run_equivalence`: every exact kernel of every ISA gives bitwise-identical
-logits over 16 tokens of a small model (tiny with a 256-wide FFN); the lossy T-MAC kernels' divergence is measured and judged by the
+logits over 16 tokens of a small model (tiny with one layer and a 256-wide FFN); the lossy T-MAC kernels' divergence is measured and judged by the
 tolerances; an I2_S int16 lane overflow that reaches the logits is found where the lane model
 (the kernel's `bound_holds`) says it happens; bad options are one-line UserErrors."""
 
@@ -29,10 +29,11 @@ def _exact_kernels():
             yield pytest.param(spec.isa, spec.name, marks=marks, id=f"{spec.name}-{spec.isa}")
 
 
-#: tiny with its FFN narrowed to 256: every projection is 256 or 128 rows by 256 columns, the smallest
-#: shapes every exact kernel takes (TQ2_0's 256-weight blocks, HVX's 128-row tiles), a third less
-#: work than tiny for the slow functional runs of the LUT kernels
-SMALL = dataclasses.replace(get_preset("tiny"), name="tiny-ffn256", intermediate_size=256)
+#: tiny with one layer and its FFN narrowed to 256: every projection is 256 or 128 rows by 256
+#: columns, the smallest shapes every exact kernel takes (TQ2_0's 256-weight blocks, HVX's 128-row
+#: tiles), a third of tiny's work for the slow functional runs of the LUT kernels (the two-layer
+#: tiny runs in the T-MAC and batched tests below)
+SMALL = dataclasses.replace(get_preset("tiny"), name="tiny-1layer-ffn256", num_layers=1, intermediate_size=256)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_every_exact_kernel_gives_bitwise_identical_logits(isa, kernel, small_we
     assert s["first_divergence"] is None and s["first_broken"] is None
     assert r.kernel_tokens == r.reference_tokens
     # every projection of every layer went through the kernel at every step
-    assert set(r.errors) == {f"{li}.{p}" for li in range(2) for p in PROJECTIONS}
+    assert set(r.errors) == {f"{li}.{p}" for li in range(SMALL.num_layers) for p in PROJECTIONS}
     assert all(st.acc_errors and not any(st.acc_errors.values()) for st in r.steps)
 
 
