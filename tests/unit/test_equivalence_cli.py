@@ -63,7 +63,7 @@ def test_default_kernel_is_taken_and_said(capsys):
     (["--isa", "avx2", "--min-top1", "-0.1"], "--min-top1"),
     (["--isa", "avx2", "--max-kl", "-1"], "--max-kl -1.0: must be a finite number >= 0"),
     (["--isa", "avx2", "--max-kl", "nan"], "--max-kl"),
-    (["--isa", "avx2", "--max-kl", "abc"], "invalid number"),
+    (["--isa", "avx2", "--max-kl", "abc"], "--max-kl: invalid float value"),
     (["--isa", "avx2", "--tokens", "-2"], "--tokens"),
     (["--isa", "avx2", "--param", "oops"], "--param 'oops': expected KEY=VALUE"),
     (["--isa", "avx2", "--plot", "x.txt"], "unsupported file type"),

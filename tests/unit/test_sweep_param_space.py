@@ -9,8 +9,7 @@ import pytest
 from kernels import registry
 from kernels.registry import KernelSpec
 from workbench.errors import UserError
-from workbench.sweep.param_space import (candidates, grid, parameter_space, parse_fixed, parse_value, parse_values,
-                                         tunable)
+from workbench.sweep.param_space import candidates, grid, parameter_space, tunable
 
 #: (isa, kernel, M, K): kernels with int, small-int, 0/flag, None-block and tokens parameters
 KERNELS = [("avx2", "vnni2", 256, 2560), ("avx2", "i2s", 2560, 2560), ("neon", "rowdot", 256, 2560),
@@ -116,14 +115,3 @@ def test_unknown_or_machine_parameters_are_user_errors():
         parameter_space(_spec("neon", "rowdot"), None, 64, 64, values={"groups": [1, "two"]})
     with pytest.raises(UserError, match="^--param groups: "):
         parameter_space(_spec("neon", "rowdot"), None, 64, 64, fixed={"groups": "two"})
-
-
-def test_parsing_of_param_and_values_flags():
-    assert parse_value("16") == 16 and parse_value("none") is None and parse_value("Auto") is None
-    assert parse_fixed(["groups=2", "BM=none"]) == {"groups": 2, "BM": None}
-    assert parse_values(["BK=96,192", "unroll=1"]) == {"BK": [96, 192], "unroll": [1]}
-    for bad in (["groups"], ["=2"], ["groups="]):
-        with pytest.raises(UserError, match="--param"):
-            parse_fixed(bad)
-    with pytest.raises(UserError, match="--values"):
-        parse_values(["BK=,"])

@@ -158,23 +158,53 @@ def check_input_path(path, *, flag: str, directory: bool | None = False) -> Path
     return p
 
 
-def parse_params(items) -> dict:
-    """``KEY=VALUE`` kernel parameters (``--param``, repeatable): integers stay integers (tile
-    sizes), anything else is a string (a machine name); the kernel's `resolve` refuses unknown keys.
+#: ``--param`` values that mean "the kernel chooses" (None: a block size left to the kernel)
+PARAM_AUTO = ("none", "auto")
+
+
+def parse_param_value(text: str):
+    """One kernel parameter value from the command line: an integer (a tile size), None for
+    "none"/"auto" (any case), anything else a string (a machine name)."""
+    text = text.strip()
+    if text.lower() in PARAM_AUTO:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _key_value(item: str, flag: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise UserError(f"{flag} {item!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+def parse_params(items, *, flag: str = "--param") -> dict:
+    """``KEY=VALUE`` kernel parameters (``--param``, repeatable) -> {KEY: `parse_param_value`};
+    the kernel's `resolve` refuses unknown keys and values of the wrong type.
 
     Raises UserError naming an item that is not KEY=VALUE.
     """
     params = {}
     for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--param {item!r}: expected KEY=VALUE")
-        value = value.strip()
-        try:
-            params[key.strip()] = int(value)
-        except ValueError:
-            params[key.strip()] = value
+        key, value = _key_value(item, flag)
+        params[key] = parse_param_value(value)
     return params
+
+
+def parse_param_lists(items, *, flag: str = "--values") -> dict:
+    """``KEY=A,B,C`` items (``workbench tune --values``) -> {KEY: [A, B, C]}, each value as
+    `parse_param_value` reads it; UserError naming an item that is not KEY=list or an empty list."""
+    out = {}
+    for item in items or ():
+        key, value = _key_value(item, flag)
+        parts = [v for v in value.split(",") if v.strip()]
+        if not parts:
+            raise UserError(f"{flag} {item!r}: empty list")
+        out[key] = [parse_param_value(v) for v in parts]
+    return out
 
 
 def isa_name(text: str) -> str:

@@ -18,13 +18,6 @@ from workbench.commands import check_input_path, check_output_path, isa_name, no
 __all__ = ["register", "run"]
 
 
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     from isa_models.registry import isa_names
 
@@ -68,9 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--native", action="store_true", help="run the emitted C on this CPU")
     how.add_argument("--emulator", action="store_true",
                      help="run standalone executables under the codegen target's emulator")
-    p.add_argument("--max-kl", type=_float, default=None, metavar="X",
+    p.add_argument("--max-kl", type=float, default=None, metavar="X",
                    help="tolerance: largest KL(reference || kernel) of any step, nats")
-    p.add_argument("--min-top1", type=_float, default=None, metavar="F",
+    p.add_argument("--min-top1", type=float, default=None, metavar="F",
                    help="tolerance: smallest fraction of steps whose greedy tokens agree, in [0, 1]")
     p.add_argument("--json", metavar="FILE", help="also write everything as JSON")
     p.add_argument("--plot", metavar="FILE", help="plot the steps (.png, .svg or .pdf)")

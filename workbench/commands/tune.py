@@ -15,7 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from workbench.commands import check_output_path, nonnegative_int, positive_int
+from workbench.commands import (check_output_path, nonnegative_int, parse_param_lists, parse_params,
+                                positive_int)
 from workbench.errors import UserError
 
 __all__ = ["register", "run", "parse_shape", "render_text"]
@@ -188,11 +189,10 @@ def render_text(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.sweep.param_space import parse_fixed, parse_values
     from workbench.sweep.tune import tune
 
     M, K = parse_shape(args.shape)
-    fixed, values = parse_fixed(args.param), parse_values(args.values)
+    fixed, values = parse_params(args.param), parse_param_lists(args.values)
     if args.json:
         check_output_path(args.json, flag="--json")
     result = tune(kernel=args.kernel, isa=args.isa, machine=args.machine, M=M, K=K, fixed=fixed, values=values,

@@ -21,12 +21,6 @@ __all__ = ["MODES", "make_runner"]
 MODES = ("functional", "native", "emulator")
 
 
-def _requirements(programs) -> tuple[str, ...]:
-    from kernels.codegen.c_emit import program_requirements
-
-    return tuple(dict.fromkeys(f for p in programs for f in program_requirements(p)))
-
-
 class _Cached:
     """``(program, buffers) -> buffers`` through one compiled kernel per Program (`make`)."""
 
@@ -65,12 +59,13 @@ def make_runner(mode: str, *, isa: str, programs) -> Callable | None:
     from kernels.codegen import InProcessKernel
     from kernels.codegen.run.standalone import StandaloneKernel
     from kernels.codegen.targets import target_for_isa
+    from workbench.flow.crosscheck.native import requirements
 
     try:
         target = target_for_isa(isa)
     except UserError as exc:
         raise UserError(f"--{mode}: {exc}") from None
-    required = _requirements(programs)
+    required = requirements(programs)
     if mode == "native":
         problem = target.native_problem(required)
         if problem is not None:

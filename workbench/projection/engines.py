@@ -21,16 +21,15 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-import isa_models
 
 from isa_models.core.timing import time_program
 from isa_models.registry import get_isa
 from workbench.errors import UserError
 from workbench.projection.dense_formats import expand_work
 from workbench.projection.rates import machine_rates
+from workbench.source_digest import source_digest
 
 __all__ = ["Unit", "OpTiming", "KernelChoice", "KernelTime", "cpu_units", "accelerator_unit", "soc_machine",
            "kernel_timing", "rows_per_thread", "time_ternary", "time_roofline", "shared_dram_gbps", "clear_cache",
@@ -198,23 +197,11 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-@lru_cache(maxsize=1)
-def _engine_digest() -> str:
-    """A digest of the engine layer's source (every .py under isa_models/): a changed timing model
-    never reads an old timing from the disk cache."""
-    root = Path(isa_models.__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def _disk_path(program, machine) -> Path:
     from workbench.reference.weights import weights_cache_dir
 
     h = hashlib.sha256()
-    for part in (_engine_digest(), str(program), json.dumps(machine.to_json(), sort_keys=True, default=str),
+    for part in (source_digest(("isa_models",)), str(program), json.dumps(machine.to_json(), sort_keys=True, default=str),
                  repr((machine.clock_ghz, machine.dram_gbps_core, machine.dram_gbps_chip))):
         h.update(part.encode())
     return weights_cache_dir() / "projection-timings" / f"{h.hexdigest()[:40]}.json"

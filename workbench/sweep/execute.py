@@ -13,7 +13,6 @@ cached and a fresh run (and a local and a remote cluster) give identical rows.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from workbench.errors import UserError
+from workbench.source_digest import source_digest
 
 __all__ = ["run_points", "code_version", "point_key", "cache_path", "read_cached", "RunStats",
            "CONNECT_TIMEOUT_S", "SOURCE_DIRS"]
@@ -35,26 +35,15 @@ CONNECT_TIMEOUT_S = 10.0
 #: the source folders whose .py and .toml files make the code version
 SOURCE_DIRS = ("workbench", "isa_models", "kernels")
 
-_ROOT = Path(__file__).resolve().parents[2]
-
 #: environment of local worker processes: one thread each (the workers are the parallelism)
 _WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
 
 
-@functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """sha256 over the relative path and bytes of every .py and .toml file under `SOURCE_DIRS`
-    (sorted by path); computed once per process, independent of git."""
-    digest = hashlib.sha256()
-    files = sorted(p for d in SOURCE_DIRS for pattern in ("*.py", "*.toml")
-                   for p in (_ROOT / d).rglob(pattern) if "__pycache__" not in p.parts)
-    for path in files:
-        digest.update(path.relative_to(_ROOT).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """The code version of a point: `workbench.source_digest.source_digest` of every .py and .toml
+    file under `SOURCE_DIRS` (computed once per process, independent of git)."""
+    return source_digest(SOURCE_DIRS, ("*.py", "*.toml"))
 
 
 def _canonical(obj) -> str:

@@ -24,7 +24,7 @@ from workbench.errors import UserError
 from workbench.quant import quantize_weights
 from workbench.reference import ternary_matvec
 
-__all__ = ["evaluate_kernel_point", "CONFIG_KEYS", "RESULT_KEYS", "INPUT_KINDS", "param_column"]
+__all__ = ["evaluate_kernel_point", "point_inputs", "CONFIG_KEYS", "RESULT_KEYS", "INPUT_KINDS", "param_column"]
 
 #: keys a point's config may have ("params", "seed", "machine" and "cold" are optional)
 CONFIG_KEYS = ("isa", "kernel", "machine", "M", "K", "params", "seed", "cold")
@@ -90,6 +90,20 @@ def _activations(spec: KernelSpec, K: int, seed: int, tokens: int) -> dict[str, 
     if spec.batched:
         return {kind: np.stack([r[kind] for r in rows]) for kind in INPUT_KINDS}
     return rows[0]
+
+
+def point_inputs(spec: KernelSpec, M: int, K: int, seed: int, tokens: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The inputs a point is checked on: (kind, codes [M, K], activations) for each `INPUT_KINDS`;
+    for "extreme", weight rows 0 and 1 are all +1 and all -1 (the largest sums a row can reach)."""
+    codes = _weights(M, K, seed)
+    inputs = []
+    for kind, q in _activations(spec, K, seed, tokens).items():
+        w = codes
+        if kind == "extreme" and M >= 2:
+            w = codes.copy()
+            w[0], w[1] = 1, -1
+        inputs.append((kind, w, q))
+    return inputs
 
 
 def _row(base: dict, params: Mapping, **results) -> dict:
@@ -160,13 +174,8 @@ def evaluate_kernel_point(config: dict) -> dict:
     except UserError as exc:
         return _row(base, params, verdict="UNSUPPORTED", reason=str(exc).splitlines()[0])
 
-    codes = _weights(M, K, seed)
     checks = []
-    for kind, q in _activations(spec, K, seed, tokens).items():
-        w = codes
-        if kind == "extreme" and M >= 2:
-            w = codes.copy()
-            w[0], w[1] = 1, -1
+    for _kind, w, q in point_inputs(spec, M, K, seed, tokens):
         got = registry.run(spec, w, q, program=program, **p)
         expected = ternary_matvec(q, w) if spec.batched else ternary_matvec(q[None], w)[0]
         checks.append(check_accumulators(spec, w, q, got, expected, params=p))

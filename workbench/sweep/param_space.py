@@ -16,11 +16,8 @@ from dataclasses import dataclass, field
 
 from workbench.errors import UserError
 
-__all__ = ["parameter_space", "candidates", "grid", "ParamGrid", "parse_value", "parse_fixed", "parse_values",
-           "tunable", "AUTO"]
+__all__ = ["parameter_space", "candidates", "grid", "ParamGrid", "tunable"]
 
-#: how the user spells "the kernel chooses" (a parameter whose default is None)
-AUTO = ("none", "auto")
 #: powers of two tried each side of a positive default: default / SPAN .. default * SPAN
 SPAN = 4
 #: divisors of M or K tried each side of a positive default: default / 2 .. default * 2
@@ -193,42 +190,3 @@ def grid(spec, space: dict[str, list], M: int, K: int) -> ParamGrid:
     points.sort(key=lambda p: p != default)            # stable: the default first, else grid order
     used = {n: [v for v in space[n] if any(p[n] == v for p in points)] for n in names}
     return ParamGrid(points, refused, used, default)
-
-
-def parse_value(text: str):
-    """One ``--param``/``--values`` value: an integer, None for "none"/"auto", else the string."""
-    text = text.strip()
-    if text.lower() in AUTO:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _split(item: str, flag: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key.strip() or not value.strip():
-        raise UserError(f"{flag} {item!r}: expected KEY=VALUE")
-    return key.strip(), value.strip()
-
-
-def parse_fixed(items) -> dict:
-    """``--param K=V`` items -> {K: V} (integers as int, none/auto as None)."""
-    out = {}
-    for item in items or ():
-        key, value = _split(item, "--param")
-        out[key] = parse_value(value)
-    return out
-
-
-def parse_values(items) -> dict:
-    """``--values K=a,b,c`` items -> {K: [a, b, c]} (integers as int, none/auto as None)."""
-    out = {}
-    for item in items or ():
-        key, value = _split(item, "--values")
-        parts = [v for v in value.split(",") if v.strip()]
-        if not parts:
-            raise UserError(f"--values {item!r}: empty list")
-        out[key] = [parse_value(v) for v in parts]
-    return out

@@ -15,13 +15,13 @@ beside the model's (Kendall tau, measured/model cycle ratios).
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from workbench.errors import UnknownNameError, UserError
+from workbench.sweep.kernel_point import evaluate_kernel_point, point_inputs
 from workbench.sweep.param_space import ParamGrid, grid, parameter_space
 
 __all__ = ["tune", "TuneResult", "NativeRanking", "NativeRecord", "resolve_kernel", "resolve_machine",
@@ -74,29 +74,21 @@ def resolve_machine(isa: str, name: str):
 
 # --- the space -----------------------------------------------------------------------------------
 
-def _inputs(spec, M: int, K: int, params: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded ternary codes [M, K] and int8 activations ([K], or [N, K] for a batched kernel)."""
-    rng = np.random.default_rng([seed, M, K])
-    codes = rng.integers(-1, 2, size=(M, K), dtype=np.int8)
-    rows = int(params[spec.tokens_param]) if spec.batched else None
-    shape = (rows, K) if rows is not None else (K,)
-    return codes, rng.integers(-128, 128, size=shape, dtype=np.int8)
-
-
 def _fingerprint(spec, M: int, K: int, params: dict, seed: int) -> str | None:
     """sha256 of the Program's text (its name line aside), its meta (buffer placements and plans the
     timing engines read) and the buffers `prepare` makes from seeded inputs; None when the kernel cannot build or prepare it (the evaluation will say why)."""
     try:
         p = spec.resolve(**params)
         program = spec.build(M, K, **p)
-        codes, q = _inputs(spec, M, K, p, seed)
-        buffers = spec.prepare(codes, q, **p)
+        tokens = int(p[spec.tokens_param]) if spec.batched else 1
+        prepared = [spec.prepare(codes, q, **p) for _kind, codes, q in point_inputs(spec, M, K, seed, tokens)]
     except ValueError:                     # UserError included
         return None
     digest = hashlib.sha256(program.to_text().split("\n", 1)[-1].encode())
     digest.update(repr(sorted((k, repr(v)) for k, v in program.meta.items())).encode())   # placements, plans
-    for name in sorted(buffers):
-        digest.update(name.encode() + b"\0" + np.ascontiguousarray(buffers[name]).tobytes())
+    for buffers in prepared:
+        for name in sorted(buffers):
+            digest.update(name.encode() + b"\0" + np.ascontiguousarray(buffers[name]).tobytes())
     return digest.hexdigest()
 
 
@@ -261,30 +253,11 @@ def order_note(measured_ranks: list[int], *, model_cycles: list[float] | None = 
 
 
 def native_problem(isa: str, machine, programs=()) -> str | None:
-    """Why the top configurations cannot be run natively against `machine`'s model, or None:
-    no codegen target or clock for the ISA, a CPU that cannot run it, a machine that does not
-    model this CPU, a missing compiler."""
-    from kernels.codegen import host
-    from kernels.codegen.c_emit import program_requirements
-    from kernels.codegen.targets import target_for_isa
+    """Why the top configurations cannot be run natively against `machine`'s model, or None
+    (`workbench.flow.crosscheck.native.native_refusal`, as ``simulate --native`` refuses)."""
+    from workbench.flow.crosscheck.native import native_refusal
 
-    try:
-        target = target_for_isa(isa)
-    except UserError as exc:
-        return str(exc).splitlines()[0]
-    required = tuple(dict.fromkeys(f for p in programs for f in program_requirements(p)))
-    problem = target.native_problem(required)
-    if problem is not None:
-        return problem
-    if target.clock is None:
-        return f"codegen target {target.name} names no clock: its native runs cannot be timed"
-    _, reason = host.host_check(machine.name, isa)
-    if reason is not None:
-        return f"{reason}, not {machine.name}: its cycles cannot check that model (use --machine host)"
-    compiler = target.measurement_compiler()
-    if shutil.which(compiler) is None:
-        return f"compiler {compiler} (codegen target {target.name}) is not on PATH"
-    return None
+    return native_refusal(isa, machine.name, programs)
 
 
 def native_ranking(spec, M: int, K: int, rows: list[dict], *, extra_params: dict | None = None,
@@ -297,10 +270,10 @@ def native_ranking(spec, M: int, K: int, rows: list[dict], *, extra_params: dict
     per configuration; the least median counts (as `simulate --native`).
     """
     from isa_models.core.execute import execute
-    from kernels.codegen import NativeKernel, host
+    from kernels.codegen import NativeKernel
     from kernels.codegen.targets import target_for_isa
     from kernels.verify import compare_buffers
-    from workbench.flow.crosscheck.native import PASSES, REPEATS
+    from workbench.flow.crosscheck.native import PASSES, REPEATS, native_setup
 
     target = target_for_isa(spec.isa)
     compiler = target.measurement_compiler()
@@ -308,7 +281,8 @@ def native_ranking(spec, M: int, K: int, rows: list[dict], *, extra_params: dict
     for row in rows:
         params = spec.resolve(**{**row_params(row), **dict(extra_params or {})})
         program = spec.build(M, K, **params)
-        codes, q = _inputs(spec, M, K, params, seed)
+        tokens = int(params[spec.tokens_param]) if spec.batched else 1
+        _kind, codes, q = point_inputs(spec, M, K, seed, tokens)[0]
         inputs = spec.prepare(codes, q, **params)
         kernel = NativeKernel(program, compiler=compiler, target=target)
         check = compare_buffers(execute(program, inputs), kernel(inputs))
@@ -322,11 +296,8 @@ def native_ranking(spec, M: int, K: int, rows: list[dict], *, extra_params: dict
                for i, ((row, _, _, check), cycles) in enumerate(zip(runs, best))]
     for rank, i in enumerate(sorted(range(len(records)), key=lambda i: records[i].measured_cycles), start=1):
         records[i].measured_rank = rank
-    setup = (f"{host.describe_host()}: emitted C ({compiler} {' '.join(target.base_flags)}), least of {PASSES} "
-             f"interleaved medians of {REPEATS} warm calls, core cycles ({target.clock.name} calibrated); every "
-             f"buffer compared with the functional run byte for byte")
-    return NativeRanking(records, setup, {"host": host.describe_host(), "compiler": compiler, "target": target.name,
-                                          "repeats": REPEATS, "passes": PASSES})
+    setup, info = native_setup(target, compiler, interleaved=True)
+    return NativeRanking(records, setup, info)
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -435,7 +406,6 @@ def tune(*, kernel: str, isa: str | None, machine: str, M: int, K: int, fixed: d
     supports, a machine lacking the kernel's ISA extensions, ``native=True`` where impossible.
     """
     from workbench.sweep.execute import RunStats, run_points
-    from workbench.sweep.kernel_point import evaluate_kernel_point
 
     if top < 1:
         raise UserError(f"--top {top}: must be at least 1")

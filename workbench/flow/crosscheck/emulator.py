@@ -35,14 +35,14 @@ class EmulatorCheck(CrossCheck):
 
     def refusal(self, ctx: CrossCheckContext) -> str | None:
         try:
-            target_for_isa(ctx.plugin.name).run_prefix(requirements(ctx))
+            target_for_isa(ctx.plugin.name).run_prefix(requirements(ctx.programs))
         except UserError as exc:
             return str(exc)
         return None
 
     def run(self, ctx: CrossCheckContext, *, on_done=lambda: None) -> CrossCheckResult:
         target = target_for_isa(ctx.plugin.name)
-        prefix = target.run_prefix(requirements(ctx))
+        prefix = target.run_prefix(requirements(ctx.programs))
         records = []
         for case in ctx.cases:
             kernel = StandaloneKernel(case.program, target=target, prefix=prefix)
